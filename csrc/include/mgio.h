@@ -1,0 +1,322 @@
+/*
+ * mgio.h - the public C API of mgio.
+ *
+ * mgio keeps the Mongoose 6 interface (names, signatures, structs, event numbers and
+ * flags) and fixes its behaviour where it was unsafe. A program written against that
+ * interface includes this header (or mongoose.h, which includes it) and links libmgio.a.
+ *
+ * Conventions used throughout:
+ * - Lengths are size_t unless the Mongoose 6 signature fixes an int.
+ * - "View" means a (pointer, length) pair that does not own its bytes; it stays valid
+ *   only as long as the storage it points into.
+ * - Codecs return bytes consumed (> 0), -2 when more input is needed, -1 when malformed.
+ *
+ * When MGIO_CDEF is defined the header is being read by the cffi test harness: system
+ * headers and compiler attributes are left out so that only plain declarations remain.
+ */
+#ifndef MGIO_H
+#define MGIO_H
+
+#define MGIO_VERSION "0.1.0"
+#define MG_VERSION "6.18"
+
+#ifndef MGIO_CDEF
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#define MG_PRINTF_LIKE(fmt_pos, args_pos) \
+  __attribute__((format(printf, fmt_pos, args_pos)))
+#else
+#define MG_PRINTF_LIKE(fmt_pos, args_pos)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------
+ * mbuf: a growable byte buffer.
+ *
+ * The data occupies buf[0 .. len); the allocation is `size` bytes (size >= len). Any
+ * function that may reallocate invalidates pointers previously taken into `buf`.
+ * ---------------------------------------------------------------------------------- */
+
+/* Allocator hooks: build the library with -DMBUF_REALLOC=my_realloc -DMBUF_FREE=my_free
+ * (functions with the signatures of realloc and free) to route mbuf storage through your
+ * own allocator; the tests use this to make allocation number k fail. Default: libc. */
+
+/* Growth adds up to half the needed size as headroom, but never more than this. */
+#ifndef MBUF_SIZE_MAX_HEADROOM
+#define MBUF_SIZE_MAX_HEADROOM 8192
+#endif
+
+struct mbuf {
+  char *buf;   /* start of the storage; NULL when nothing is allocated */
+  size_t len;  /* bytes of data held, at buf[0 .. len) */
+  size_t size; /* bytes allocated; always >= len */
+};
+
+/* Sets up `mbuf` with exactly `initial_capacity` bytes allocated (none for 0).
+ * If that allocation fails the mbuf is left empty (buf NULL, size 0). */
+void mbuf_init(struct mbuf *mbuf, size_t initial_capacity);
+
+/* Releases the storage (if any) and resets the mbuf to all zeroes. Safe to call twice. */
+void mbuf_free(struct mbuf *mbuf);
+
+/* Appends `data_size` bytes from `data` (NULL reserves the space uninitialised).
+ * Returns `data_size`, or 0 when the allocation fails or the new length would overflow
+ * size_t; on failure the mbuf is unchanged. */
+size_t mbuf_append(struct mbuf *mbuf, const void *data, size_t data_size);
+
+/* Appends `data_size` bytes from the heap block `data` (allocated with the mbuf
+ * allocator), then frees `data`, whatever the outcome. When the mbuf holds no data it
+ * adopts the block instead of copying (len = size = data_size).
+ * Returns `data_size`, or 0 on failure. */
+size_t mbuf_append_and_free(struct mbuf *mbuf, void *data, size_t data_size);
+
+/* Inserts `len` bytes from `data` at offset `off`, moving the tail right (NULL `data`
+ * reserves the gap uninitialised). Returns `len`, or 0 when `off` > mbuf->len, the size
+ * would overflow, or allocation fails; on failure the mbuf is unchanged. */
+size_t mbuf_insert(struct mbuf *mbuf, size_t off, const void *data, size_t len);
+
+/* Drops `data_size` bytes from the front. Does nothing when `data_size` is 0 or larger
+ * than the data held (Mongoose 6 behaviour). The allocation is kept. */
+void mbuf_remove(struct mbuf *mbuf, size_t data_size);
+
+/* Changes the allocation to exactly `new_size` bytes. Requests below the data length are
+ * ignored; 0 with no data frees the storage. On allocation failure nothing changes. */
+void mbuf_resize(struct mbuf *mbuf, size_t new_size);
+
+/* Moves the contents of `from` into `to`, leaving `from` empty. The previous storage of
+ * `to` is NOT freed (Mongoose 6 behaviour): free it first if it holds any. */
+void mbuf_move(struct mbuf *from, struct mbuf *to);
+
+/* Empties the data (len = 0) and keeps the allocation. */
+void mbuf_clear(struct mbuf *mbuf);
+
+/* Shrinks the allocation to the data length. */
+void mbuf_trim(struct mbuf *mbuf);
+
+/* mgio extension: makes room for at least `extra` more bytes after the data without
+ * changing len, growing as mbuf_insert does (reserve-then-commit, like sdsMakeRoomFor).
+ * Returns 1 on success, 0 on overflow or allocation failure (mbuf unchanged). */
+int mbuf_reserve(struct mbuf *mbuf, size_t extra);
+
+/* ------------------------------------------------------------------------------------
+ * mg_str: a (pointer, length) string view. It never owns its bytes, except the results
+ * of mg_strdup / mg_strdup_nul, which the caller releases with mg_strfree.
+ * ---------------------------------------------------------------------------------- */
+
+struct mg_str {
+  const char *p; /* first byte; need not be NUL-terminated */
+  size_t len;    /* number of bytes */
+};
+
+#define MG_MK_STR(str_literal) \
+  { str_literal, sizeof(str_literal) - 1 }
+#define MG_MK_STR_N(str_literal, len) \
+  { str_literal, len }
+#define MG_NULL_STR \
+  { NULL, 0 }
+
+/* A view of the NUL-terminated string `s` ({NULL, 0} for NULL). */
+struct mg_str mg_mk_str(const char *s);
+
+/* A view of `len` bytes at `s`. */
+struct mg_str mg_mk_str_n(const char *s, size_t len);
+
+/* Compares the view with the C string `str1` over their common prefix (strncmp order);
+ * when that prefix is equal the result is the length difference, so it is 0 only for
+ * equal strings. */
+int mg_vcmp(const struct mg_str *str2, const char *str1);
+
+/* As mg_vcmp, ASCII case-insensitively. */
+int mg_vcasecmp(const struct mg_str *str2, const char *str1);
+
+/* A heap copy of `s` (not NUL-terminated); {NULL, 0} for an empty input or when the
+ * allocation fails. Release with mg_strfree. */
+struct mg_str mg_strdup(const struct mg_str s);
+
+/* As mg_strdup, with a NUL after the copied bytes (not counted in len). */
+struct mg_str mg_strdup_nul(const struct mg_str s);
+
+/* The first occurrence of byte `c` in `s`, or NULL. */
+const char *mg_strchr(const struct mg_str s, int c);
+
+/* Byte-wise comparison: -1, 0 or 1; a proper prefix sorts first. */
+int mg_strcmp(const struct mg_str str1, const struct mg_str str2);
+
+/* As mg_strcmp on both strings truncated to at most `n` bytes. */
+int mg_strncmp(const struct mg_str str1, const struct mg_str str2, size_t n);
+
+/* As mg_strcmp, ASCII case-insensitively. */
+int mg_strcasecmp(const struct mg_str str1, const struct mg_str str2);
+
+/* Frees the bytes of a string made by mg_strdup / mg_strdup_nul and zeroes `s`. */
+void mg_strfree(struct mg_str *s);
+
+/* The first occurrence of `needle` in `haystack`, or NULL. An empty needle matches at
+ * the start. */
+const char *mg_strstr(const struct mg_str haystack, const struct mg_str needle);
+
+/* `s` without leading and trailing ASCII whitespace (a view into the same bytes). */
+struct mg_str mg_strstrip(struct mg_str s);
+
+/* 1 when `s` begins with `prefix`, else 0. */
+int mg_str_starts_with(struct mg_str s, struct mg_str prefix);
+
+/* ------------------------------------------------------------------------------------
+ * C-string utilities
+ * ---------------------------------------------------------------------------------- */
+
+/* Compares at most `len` bytes ASCII case-insensitively, stopping after a NUL;
+ * returns <0, 0 or >0. */
+int mg_ncasecmp(const char *s1, const char *s2, size_t len);
+
+/* As mg_ncasecmp over the whole NUL-terminated strings. */
+int mg_casecmp(const char *s1, const char *s2);
+
+/* The first occurrence of the C string `find` within the first `slen` bytes of `s`
+ * (which need not be NUL-terminated), or NULL. */
+const char *c_strnstr(const char *s, const char *find, size_t slen);
+
+/* Formats into the caller's buffer `*buf` of `size` bytes. When the output (with its NUL)
+ * does not fit, a heap buffer is allocated and stored in `*buf`; the caller frees it when
+ * `*buf` changed. Returns the formatted length, or -1 on a format or allocation error
+ * (then `*buf` is unchanged). */
+int mg_asprintf(char **buf, size_t size, const char *fmt, ...) MG_PRINTF_LIKE(3, 4);
+
+#ifndef MGIO_CDEF
+/* As mg_asprintf with a va_list. */
+int mg_avprintf(char **buf, size_t size, const char *fmt, va_list ap);
+#endif
+
+/* ------------------------------------------------------------------------------------
+ * base64 (RFC 4648, standard alphabet, padded)
+ * ---------------------------------------------------------------------------------- */
+
+/* Writes the base64 encoding of `src_len` bytes plus a NUL to `dst`, which must hold
+ * 4 * ((src_len + 2) / 3) + 1 bytes. A negative `src_len` writes "". */
+void mg_base64_encode(const unsigned char *src, int src_len, char *dst);
+
+/* Decodes up to `len` base64 characters from `s` into `dst` and NUL-terminates it;
+ * `dst` must hold 3 * (len / 4) + 3 bytes. Decoding stops at the first character that is
+ * not part of a valid group and after padding. Returns the number of input characters
+ * consumed (0 when the first group is invalid). */
+int mg_base64_decode(const unsigned char *s, int len, char *dst);
+
+/* Appends the base64 encoding of `len` bytes (no NUL) to `mbuf`; nothing on failure. */
+void mg_mbuf_append_base64(struct mbuf *mbuf, const void *data, size_t len);
+
+/* mgio extension: the decoded length of a base64 text of `len` characters, at most. */
+size_t mg_base64_decoded_max(size_t len);
+
+/* ------------------------------------------------------------------------------------
+ * MD5 (RFC 1321) and SHA-1 (FIPS 180-4). Used for Digest auth and the WebSocket
+ * handshake; not for new security designs.
+ * ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  uint32_t state[4];
+  uint64_t bytes;            /* total bytes fed so far */
+  unsigned char block[64];   /* pending partial block */
+} cs_md5_ctx;
+
+typedef struct {
+  uint32_t state[5];
+  uint64_t bytes;
+  unsigned char block[64];
+} cs_sha1_ctx;
+
+/* Starts an MD5 computation. */
+void cs_md5_init(cs_md5_ctx *ctx);
+
+/* Feeds `len` bytes of `data`. */
+void cs_md5_update(cs_md5_ctx *ctx, const unsigned char *data, size_t len);
+
+/* Writes the 16-byte digest and wipes the context. */
+void cs_md5_final(unsigned char digest[16], cs_md5_ctx *ctx);
+
+/* Starts a SHA-1 computation. */
+void cs_sha1_init(cs_sha1_ctx *ctx);
+
+/* Feeds `len` bytes of `data`. */
+void cs_sha1_update(cs_sha1_ctx *ctx, const unsigned char *data, size_t len);
+
+/* Writes the 20-byte digest and wipes the context. */
+void cs_sha1_final(unsigned char digest[20], cs_sha1_ctx *ctx);
+
+/* HMAC-SHA1 (RFC 2104) of `text` under `key`, written to `digest`. */
+void cs_hmac_sha1(const unsigned char *key, size_t key_len, const unsigned char *text,
+                  size_t text_len, unsigned char digest[20]);
+
+/* MD5 over the concatenation of `num_msgs` messages. */
+void mg_hash_md5_v(size_t num_msgs, const uint8_t *msgs[], const size_t *msg_lens,
+                   uint8_t *digest);
+
+/* SHA-1 over the concatenation of `num_msgs` messages. */
+void mg_hash_sha1_v(size_t num_msgs, const uint8_t *msgs[], const size_t *msg_lens,
+                    uint8_t *digest);
+
+/* Lower-case hex MD5 of the concatenation of (const char *p, size_t len) argument pairs
+ * ending with a NULL pointer, written to `buf` with its NUL. Returns `buf`.
+ * Example: cs_md5(hex, "user", (size_t) 4, ":", (size_t) 1, NULL). */
+char *cs_md5(char buf[33], ...);
+
+/* Writes `len` bytes as lower-case hex plus a NUL to `to` (2 * len + 1 bytes). */
+void cs_to_hex(char *to, const unsigned char *p, size_t len);
+
+/* ------------------------------------------------------------------------------------
+ * UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF),
+ * resumable across any split of the input.
+ * ---------------------------------------------------------------------------------- */
+
+#define MG_UTF8_INVALID (-1)    /* the bytes so far can never be valid UTF-8 (sticky) */
+#define MG_UTF8_COMPLETE 0      /* valid, ending on a character boundary */
+#define MG_UTF8_INCOMPLETE 1    /* valid so far, ending inside a character */
+
+struct mg_utf8_state {
+  unsigned char need;   /* continuation bytes still expected; 0xff after an error */
+  unsigned char lo, hi; /* allowed range of the next continuation byte */
+};
+
+/* Sets the state to the start of a text. A zero-filled state is also a valid start. */
+void mg_utf8_init(struct mg_utf8_state *st);
+
+/* Validates the next `len` bytes of a text. Returns MG_UTF8_INVALID as soon as a byte
+ * makes the text invalid (and from then on), otherwise MG_UTF8_COMPLETE or
+ * MG_UTF8_INCOMPLETE. The result never depends on how the text was split. */
+int mg_utf8_feed(struct mg_utf8_state *st, const void *data, size_t len);
+
+/* 1 when the `len` bytes at `data` are a complete, valid UTF-8 text, else 0. */
+int mg_utf8_valid(const void *data, size_t len);
+
+/* ------------------------------------------------------------------------------------
+ * URL encoding (RFC 3986 percent-encoding, and HTML form encoding)
+ * ---------------------------------------------------------------------------------- */
+
+#define MG_URL_ENCODE_F_SPACE_AS_PLUS (1 << 0)
+#define MG_URL_ENCODE_F_UPPERCASE_HEX (1 << 1)
+
+/* Percent-encodes every byte of `src` except ASCII letters, digits and the bytes of
+ * `safe`; flags select '+' for space and upper-case hex. Returns a heap, NUL-terminated
+ * string (len excludes the NUL) that the caller frees with mg_strfree or free();
+ * {NULL, 0} on allocation failure. */
+struct mg_str mg_url_encode_opt(const struct mg_str src, const struct mg_str safe,
+                                unsigned int flags);
+
+/* mg_url_encode_opt with the safe set "._-$,;~()/" and lower-case hex. */
+struct mg_str mg_url_encode(const struct mg_str src);
+
+/* Decodes `%XX` escapes (hex in either case) and, when `is_form_url_encoded`, '+' as a
+ * space, from `src_len` bytes of `src` into `dst` of `dst_len` bytes, always
+ * NUL-terminated when dst_len >= 1. Returns the decoded length, or -1 when an escape is
+ * malformed or truncated or `dst` is too small (the output so far is kept). */
+int mg_url_decode(const char *src, int src_len, char *dst, int dst_len,
+                  int is_form_url_encoded);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MGIO_H */

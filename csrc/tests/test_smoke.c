@@ -1,0 +1,3 @@
+#include "mgio.h"
+#include "test.h"
+TEST(smoke) { CHECK(1); }
