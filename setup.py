@@ -19,7 +19,6 @@ core = Extension(
     include_dirs=["csrc/include", "csrc/pyext"],
     # mbuf storage goes through Python's raw allocator, so tracemalloc sees it (leak tests).
     define_macros=[
-        ("_DEFAULT_SOURCE", None),
         ("MBUF_REALLOC", "PyMem_RawRealloc"),
         ("MBUF_FREE", "PyMem_RawFree"),
     ],

@@ -1,7 +1,9 @@
 /*
  * mbuf: a growable byte buffer. Growth is integer arithmetic with every addition checked
- * against SIZE_MAX; a failed allocation never changes the buffer.
+ * before it is made, no allocation is ever asked to exceed PTRDIFF_MAX bytes, and a
+ * failed allocation never changes the buffer.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,11 @@ void MBUF_FREE(void *p);
 #define MBUF_REALLOC realloc
 #define MBUF_FREE free
 #endif
+
+/* The largest allocation ever requested. No object may exceed PTRDIFF_MAX bytes (glibc
+ * refuses such sizes, sanitizers abort on them, and pointer differences would overflow),
+ * so larger requests fail at once, without calling the allocator. */
+#define MBUF_MAX_ALLOC ((size_t) PTRDIFF_MAX)
 
 void mbuf_init(struct mbuf *mbuf, size_t initial_capacity) {
   mbuf->buf = NULL;
@@ -31,11 +38,12 @@ void mbuf_free(struct mbuf *mbuf) {
 }
 
 void mbuf_resize(struct mbuf *mbuf, size_t new_size) {
-  if (new_size < mbuf->len || new_size == mbuf->size) return;
+  if (new_size < mbuf->len) return;
   if (new_size == 0) {
     mbuf_free(mbuf);
     return;
   }
+  if (new_size == mbuf->size || new_size > MBUF_MAX_ALLOC) return;
   char *p = (char *) MBUF_REALLOC(mbuf->buf, new_size);
   if (p == NULL) return;
   mbuf->buf = p;
@@ -50,17 +58,18 @@ void mbuf_clear(struct mbuf *mbuf) {
   mbuf->len = 0;
 }
 
-/* The allocation to ask for when `needed` bytes must fit: half as much again as headroom,
- * capped at MBUF_SIZE_MAX_HEADROOM and at SIZE_MAX. */
+/* The allocation to ask for when `needed` (<= MBUF_MAX_ALLOC) bytes must fit: half as
+ * much again as headroom, capped at MBUF_SIZE_MAX_HEADROOM and at MBUF_MAX_ALLOC. */
 static size_t grown_size(size_t needed) {
   size_t headroom = needed / 2;
   if (headroom > MBUF_SIZE_MAX_HEADROOM) headroom = MBUF_SIZE_MAX_HEADROOM;
-  if (headroom > SIZE_MAX - needed) headroom = SIZE_MAX - needed;
+  if (headroom > MBUF_MAX_ALLOC - needed) headroom = MBUF_MAX_ALLOC - needed;
   return needed + headroom;
 }
 
 int mbuf_reserve(struct mbuf *mbuf, size_t extra) {
-  if (extra > SIZE_MAX - mbuf->len) return 0;
+  /* len > MBUF_MAX_ALLOC only after adopting an absurd block; refuse to grow then. */
+  if (mbuf->len > MBUF_MAX_ALLOC || extra > MBUF_MAX_ALLOC - mbuf->len) return 0;
   size_t needed = mbuf->len + extra;
   if (needed <= mbuf->size) return 1;
   size_t preferred = grown_size(needed);
@@ -76,12 +85,40 @@ int mbuf_reserve(struct mbuf *mbuf, size_t extra) {
   return 1;
 }
 
+/* Reverses the `n` bytes at `p` in place. */
+static void reverse_bytes(char *p, size_t n) {
+  for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+    char t = p[i];
+    p[i] = p[j - 1];
+    p[j - 1] = t;
+  }
+}
+
 size_t mbuf_insert(struct mbuf *mbuf, size_t off, const void *data, size_t len) {
-  if (off > mbuf->len || !mbuf_reserve(mbuf, len)) return 0;
-  if (len == 0) return 0;
+  if (off > mbuf->len || len == 0) return 0;
+  /* `data` may point into this buffer (inserting a part of itself). Growing can move the
+   * storage, so remember the offset; realloc keeps all `size` old bytes. Comparing as
+   * integers avoids relational operators on unrelated pointers. */
+  uintptr_t d = (uintptr_t) data, b = (uintptr_t) mbuf->buf;
+  int inside = data != NULL && mbuf->buf != NULL && d >= b && d - b < mbuf->size;
+  size_t src = inside ? (size_t) (d - b) : 0;
+  if (!mbuf_reserve(mbuf, len)) return 0;
   char *at = mbuf->buf + off;
-  if (off < mbuf->len) memmove(at + len, at, mbuf->len - off);
-  if (data != NULL) memcpy(at, data, len);
+  if (inside) {
+    /* Copy to the end first (memmove copes with any overlap), then rotate the copy
+     * into place: shifting the tail first could overwrite the source. Rare, so the
+     * O(n) byte rotation is fine. */
+    char *end = mbuf->buf + mbuf->len;
+    memmove(end, mbuf->buf + src, len);
+    if (off < mbuf->len) {
+      reverse_bytes(at, mbuf->len - off);
+      reverse_bytes(end, len);
+      reverse_bytes(at, mbuf->len - off + len);
+    }
+  } else {
+    if (off < mbuf->len) memmove(at + len, at, mbuf->len - off);
+    if (data != NULL) memcpy(at, data, len);
+  }
   mbuf->len += len;
   return len;
 }
@@ -92,6 +129,11 @@ size_t mbuf_append(struct mbuf *mbuf, const void *data, size_t data_size) {
 
 size_t mbuf_append_and_free(struct mbuf *mbuf, void *data, size_t data_size) {
   size_t added;
+  if (data_size == 0) {
+    /* Nothing to add; adopting a zero-length block would leave buf != NULL, size 0. */
+    if (data != NULL) MBUF_FREE(data);
+    return 0;
+  }
   if (mbuf->len == 0 && data != NULL) {
     /* Nothing to keep: adopt the caller's block rather than copy it. */
     mbuf_free(mbuf);
@@ -111,6 +153,7 @@ void mbuf_remove(struct mbuf *mbuf, size_t data_size) {
 }
 
 void mbuf_move(struct mbuf *from, struct mbuf *to) {
+  if (from == to) return; /* zeroing `from` would lose the storage */
   *to = *from;
   from->buf = NULL;
   from->len = 0;

@@ -21,7 +21,10 @@ int mg_casecmp(const char *s1, const char *s2) {
 }
 
 const char *c_strnstr(const char *s, const char *find, size_t slen) {
-  struct mg_str hay = mg_mk_str_n(s, strnlen(s, slen));
+  /* A C string: the search ends at a NUL within the bound (memchr, not strnlen, which
+   * needs POSIX feature macros the embedding program may not define). */
+  const char *nul = (const char *) memchr(s, '\0', slen);
+  struct mg_str hay = mg_mk_str_n(s, nul != NULL ? (size_t) (nul - s) : slen);
   return mg_strstr(hay, mg_mk_str(find));
 }
 

@@ -57,38 +57,44 @@ struct mbuf {
 };
 
 /* Sets up `mbuf` with exactly `initial_capacity` bytes allocated (none for 0).
- * If that allocation fails the mbuf is left empty (buf NULL, size 0). */
+ * If that allocation fails the mbuf is left empty (buf NULL, size 0). The previous
+ * contents of the struct are ignored, not freed. */
 void mbuf_init(struct mbuf *mbuf, size_t initial_capacity);
 
 /* Releases the storage (if any) and resets the mbuf to all zeroes. Safe to call twice. */
 void mbuf_free(struct mbuf *mbuf);
 
-/* Appends `data_size` bytes from `data` (NULL reserves the space uninitialised).
- * Returns `data_size`, or 0 when the allocation fails or the new length would overflow
- * size_t; on failure the mbuf is unchanged. */
+/* Appends `data_size` bytes from `data` (NULL reserves the space uninitialised); `data`
+ * may point into this mbuf's own storage. Returns `data_size`, or 0 when the allocation
+ * fails or the new size would exceed PTRDIFF_MAX (no allocation is then attempted); on
+ * failure the mbuf is unchanged. */
 size_t mbuf_append(struct mbuf *mbuf, const void *data, size_t data_size);
 
 /* Appends `data_size` bytes from the heap block `data` (allocated with the mbuf
  * allocator), then frees `data`, whatever the outcome. When the mbuf holds no data it
- * adopts the block instead of copying (len = size = data_size).
- * Returns `data_size`, or 0 on failure. */
+ * adopts the block instead of copying (its old storage is freed; len = size =
+ * data_size). A zero `data_size` only frees `data`. Returns `data_size`, or 0 on
+ * failure. */
 size_t mbuf_append_and_free(struct mbuf *mbuf, void *data, size_t data_size);
 
 /* Inserts `len` bytes from `data` at offset `off`, moving the tail right (NULL `data`
- * reserves the gap uninitialised). Returns `len`, or 0 when `off` > mbuf->len, the size
- * would overflow, or allocation fails; on failure the mbuf is unchanged. */
+ * reserves the gap uninitialised); `data` may point into this mbuf's own storage.
+ * Returns `len`, or 0 when `off` > mbuf->len, the size would exceed PTRDIFF_MAX, or
+ * allocation fails; on failure the mbuf is unchanged. */
 size_t mbuf_insert(struct mbuf *mbuf, size_t off, const void *data, size_t len);
 
 /* Drops `data_size` bytes from the front. Does nothing when `data_size` is 0 or larger
  * than the data held (Mongoose 6 behaviour). The allocation is kept. */
 void mbuf_remove(struct mbuf *mbuf, size_t data_size);
 
-/* Changes the allocation to exactly `new_size` bytes. Requests below the data length are
- * ignored; 0 with no data frees the storage. On allocation failure nothing changes. */
+/* Changes the allocation to exactly `new_size` bytes. Requests below the data length or
+ * above PTRDIFF_MAX are ignored; 0 with no data frees the storage. On allocation failure
+ * nothing changes. */
 void mbuf_resize(struct mbuf *mbuf, size_t new_size);
 
 /* Moves the contents of `from` into `to`, leaving `from` empty. The previous storage of
- * `to` is NOT freed (Mongoose 6 behaviour): free it first if it holds any. */
+ * `to` is NOT freed (Mongoose 6 behaviour): free it first if it holds any. Moving an
+ * mbuf onto itself does nothing. */
 void mbuf_move(struct mbuf *from, struct mbuf *to);
 
 /* Empties the data (len = 0) and keeps the allocation. */
@@ -176,8 +182,9 @@ int mg_ncasecmp(const char *s1, const char *s2, size_t len);
 /* As mg_ncasecmp over the whole NUL-terminated strings. */
 int mg_casecmp(const char *s1, const char *s2);
 
-/* The first occurrence of the C string `find` within the first `slen` bytes of `s`
- * (which need not be NUL-terminated), or NULL. */
+/* The first occurrence of the C string `find` in the C string `s`, looking at no more
+ * than `slen` bytes of `s` and not past a NUL in it (like BSD strnstr), or NULL. `s`
+ * need not be NUL-terminated within `slen` bytes. An empty `find` matches at `s`. */
 const char *c_strnstr(const char *s, const char *find, size_t slen);
 
 /* Formats into the caller's buffer `*buf` of `size` bytes. When the output (with its NUL)
@@ -200,15 +207,26 @@ int mg_avprintf(char **buf, size_t size, const char *fmt, va_list ap);
 void mg_base64_encode(const unsigned char *src, int src_len, char *dst);
 
 /* Decodes up to `len` base64 characters from `s` into `dst` and NUL-terminates it;
- * `dst` must hold 3 * (len / 4) + 3 bytes. Decoding stops at the first character that is
- * not part of a valid group and after padding. Returns the number of input characters
- * consumed (0 when the first group is invalid). */
+ * `dst` must hold mg_base64_decoded_max(len) + 1 bytes (3 * (len / 4) + 3 always do).
+ * Decoding stops at the first character outside the alphabet, or after a group that ends
+ * in padding ("xx==" or "xxx="). Two or three alphabet characters left before the stop
+ * are decoded as a final group without padding; a single one is not consumed.
+ * Returns the number of input characters consumed (`len` for a whole valid text; 0 for
+ * len <= 0 or when not even one byte decodes). The output may hold NUL bytes: its length
+ * is mg_base64_decoded_max(r - p) for a return value r of which p were '=' characters.
+ * `dst` may be `s` (decoding in place).
+ * "Q2VzYW50YQ==" -> 12, "Cesanta"; "AAAA----" -> 4; "Zg" and "Zg=" -> 2, "f"; "Z" -> 0. */
 int mg_base64_decode(const unsigned char *s, int len, char *dst);
 
-/* Appends the base64 encoding of `len` bytes (no NUL) to `mbuf`; nothing on failure. */
+/* Appends the base64 encoding of `len` bytes (4 * ceil(len / 3) characters, no NUL) to
+ * `mbuf`, encoding straight into reserved room. `data` may point into the mbuf's own
+ * data. When the room cannot be had (allocation failure, size overflow) nothing is
+ * appended and the mbuf is unchanged. */
 void mg_mbuf_append_base64(struct mbuf *mbuf, const void *data, size_t len);
 
-/* mgio extension: the decoded length of a base64 text of `len` characters, at most. */
+/* mgio extension: the decoded length of a base64 text of `len` characters, at most
+ * (exact when it has no padding): 3 bytes per 4 characters, and 1 or 2 for a final 2 or
+ * 3 characters. mg_base64_decode needs one byte more, for its NUL. */
 size_t mg_base64_decoded_max(size_t len);
 
 /* ------------------------------------------------------------------------------------
@@ -231,30 +249,31 @@ typedef struct {
 /* Starts an MD5 computation. */
 void cs_md5_init(cs_md5_ctx *ctx);
 
-/* Feeds `len` bytes of `data`. */
+/* Feeds `len` bytes of `data` (which may be NULL when len is 0). */
 void cs_md5_update(cs_md5_ctx *ctx, const unsigned char *data, size_t len);
 
-/* Writes the 16-byte digest and wipes the context. */
+/* Writes the 16-byte digest and wipes the context (cs_md5_init starts it again). */
 void cs_md5_final(unsigned char digest[16], cs_md5_ctx *ctx);
 
 /* Starts a SHA-1 computation. */
 void cs_sha1_init(cs_sha1_ctx *ctx);
 
-/* Feeds `len` bytes of `data`. */
+/* Feeds `len` bytes of `data` (which may be NULL when len is 0). */
 void cs_sha1_update(cs_sha1_ctx *ctx, const unsigned char *data, size_t len);
 
-/* Writes the 20-byte digest and wipes the context. */
+/* Writes the 20-byte digest and wipes the context (cs_sha1_init starts it again). */
 void cs_sha1_final(unsigned char digest[20], cs_sha1_ctx *ctx);
 
-/* HMAC-SHA1 (RFC 2104) of `text` under `key`, written to `digest`. */
+/* HMAC-SHA1 (RFC 2104) of `text` under `key`, written to `digest`, which may overlap
+ * `key` or `text`. Keys longer than 64 bytes are hashed first, as the RFC says. */
 void cs_hmac_sha1(const unsigned char *key, size_t key_len, const unsigned char *text,
                   size_t text_len, unsigned char digest[20]);
 
-/* MD5 over the concatenation of `num_msgs` messages. */
+/* MD5 over the concatenation of `num_msgs` messages, into the 16 bytes at `digest`. */
 void mg_hash_md5_v(size_t num_msgs, const uint8_t *msgs[], const size_t *msg_lens,
                    uint8_t *digest);
 
-/* SHA-1 over the concatenation of `num_msgs` messages. */
+/* SHA-1 over the concatenation of `num_msgs` messages, into the 20 bytes at `digest`. */
 void mg_hash_sha1_v(size_t num_msgs, const uint8_t *msgs[], const size_t *msg_lens,
                     uint8_t *digest);
 
@@ -283,9 +302,11 @@ struct mg_utf8_state {
 /* Sets the state to the start of a text. A zero-filled state is also a valid start. */
 void mg_utf8_init(struct mg_utf8_state *st);
 
-/* Validates the next `len` bytes of a text. Returns MG_UTF8_INVALID as soon as a byte
- * makes the text invalid (and from then on), otherwise MG_UTF8_COMPLETE or
- * MG_UTF8_INCOMPLETE. The result never depends on how the text was split. */
+/* Validates the next `len` bytes of a text (`data` may be NULL when `len` is 0).
+ * Returns MG_UTF8_INVALID from the call holding the first byte after which no valid
+ * text can follow (E0 80, ED A0 and F4 90 fail at their second byte) and on every call
+ * after it; otherwise MG_UTF8_COMPLETE or MG_UTF8_INCOMPLETE. The result never depends
+ * on how the text was split. Reads only the `len` bytes; keeps no pointer to them. */
 int mg_utf8_feed(struct mg_utf8_state *st, const void *data, size_t len);
 
 /* 1 when the `len` bytes at `data` are a complete, valid UTF-8 text, else 0. */
@@ -298,10 +319,13 @@ int mg_utf8_valid(const void *data, size_t len);
 #define MG_URL_ENCODE_F_SPACE_AS_PLUS (1 << 0)
 #define MG_URL_ENCODE_F_UPPERCASE_HEX (1 << 1)
 
-/* Percent-encodes every byte of `src` except ASCII letters, digits and the bytes of
- * `safe`; flags select '+' for space and upper-case hex. Returns a heap, NUL-terminated
- * string (len excludes the NUL) that the caller frees with mg_strfree or free();
- * {NULL, 0} on allocation failure. */
+/* Percent-encodes every byte of `src` as `%xx` except ASCII letters, digits and the
+ * bytes of `safe` (any byte values). MG_URL_ENCODE_F_SPACE_AS_PLUS writes a space as '+'
+ * unless the space is in `safe`; MG_URL_ENCODE_F_UPPERCASE_HEX writes `%XX`. Returns a
+ * heap, NUL-terminated string (len excludes the NUL) that the caller frees with
+ * mg_strfree or free(). An empty `src` (or one with p == NULL) gives an allocated ""
+ * (p != NULL, len 0), so {NULL, 0} always means failure: allocation failure, or an
+ * output length that would overflow size_t. */
 struct mg_str mg_url_encode_opt(const struct mg_str src, const struct mg_str safe,
                                 unsigned int flags);
 
@@ -309,9 +333,12 @@ struct mg_str mg_url_encode_opt(const struct mg_str src, const struct mg_str saf
 struct mg_str mg_url_encode(const struct mg_str src);
 
 /* Decodes `%XX` escapes (hex in either case) and, when `is_form_url_encoded`, '+' as a
- * space, from `src_len` bytes of `src` into `dst` of `dst_len` bytes, always
- * NUL-terminated when dst_len >= 1. Returns the decoded length, or -1 when an escape is
- * malformed or truncated or `dst` is too small (the output so far is kept). */
+ * space, from `src_len` bytes of `src` into `dst` of `dst_len` bytes; `dst` needs the
+ * decoded length + 1 bytes (for the NUL). Returns the decoded length (a decoded %00
+ * counts), or -1 when an escape is malformed or truncated ("%", "%2", "%2x"), `dst` is
+ * too small, `src_len` < 0, or `src` is NULL with `src_len` > 0; the output so far is
+ * kept. `dst` is always NUL-terminated when dst_len >= 1, and never written when
+ * dst_len <= 0 (then -1). */
 int mg_url_decode(const char *src, int src_len, char *dst, int dst_len,
                   int is_form_url_encoded);
 

@@ -112,10 +112,20 @@ static int insert_bytes(MbufObject *self, size_t off, const char *p, size_t n) {
   return 0;
 }
 
-static int insert_object(MbufObject *self, size_t off, PyObject *obj) {
+/* Inserts the bytes of obj at off (negative counts from the end; NULL off appends). The
+ * offset is resolved only after the argument's buffer is held: acquiring it may run Python
+ * code (__buffer__, 3.12+) that changes this Mbuf, and a length read before would be stale. */
+static int insert_object(MbufObject *self, const Py_ssize_t *off, PyObject *obj) {
   bytes_arg a;
   if (bytes_arg_get(self, obj, &a) < 0) return -1;
-  int rc = insert_bytes(self, off, a.p, a.n);
+  Py_ssize_t at = off == NULL ? MBUF_LEN(self) : *off;
+  if (at < 0) at += MBUF_LEN(self);
+  int rc = -1;
+  if (at < 0 || at > MBUF_LEN(self))
+    PyErr_Format(PyExc_IndexError, "insert offset out of range (length is %zd)",
+                 MBUF_LEN(self));
+  else
+    rc = insert_bytes(self, (size_t) at, a.p, a.n);
   bytes_arg_release(&a);
   return rc;
 }
@@ -151,6 +161,20 @@ static int size_arg(PyObject *obj, const char *what, size_t *out) {
     return -1;
   }
   *out = (size_t) v;
+  return 0;
+}
+
+/* A byte (0..255) from an int-like object. Out of range is ValueError even when the int
+ * does not fit a C long, as bytearray does (not OverflowError). */
+static int byte_value(PyObject *obj, int *out) {
+  int overflow;
+  long v = PyLong_AsLongAndOverflow(obj, &overflow);
+  if (v == -1 && PyErr_Occurred()) return -1;
+  if (overflow != 0 || v < 0 || v > 255) {
+    PyErr_SetString(PyExc_ValueError, "byte must be in range(0, 256)");
+    return -1;
+  }
+  *out = (int) v;
   return 0;
 }
 
@@ -194,7 +218,7 @@ static void Mbuf_dealloc(MbufObject *self) {
 /* ---- methods -------------------------------------------------------------------- */
 
 static PyObject *Mbuf_append(MbufObject *self, PyObject *data) {
-  if (insert_object(self, self->mb->len, data) < 0) return NULL;
+  if (insert_object(self, NULL, data) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -203,11 +227,7 @@ static PyObject *Mbuf_insert(MbufObject *self, PyObject *const *args, Py_ssize_t
     return PyErr_Format(PyExc_TypeError, "insert() takes 2 arguments (%zd given)", nargs);
   Py_ssize_t off = PyNumber_AsSsize_t(args[0], PyExc_IndexError);
   if (off == -1 && PyErr_Occurred()) return NULL;
-  if (off < 0) off += MBUF_LEN(self);
-  if (off < 0 || off > MBUF_LEN(self))
-    return PyErr_Format(PyExc_IndexError, "insert offset out of range (length is %zd)",
-                        MBUF_LEN(self));
-  if (insert_object(self, (size_t) off, args[1]) < 0) return NULL;
+  if (insert_object(self, &off, args[1]) < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -320,19 +340,17 @@ static PyObject *Mbuf_subscript(MbufObject *self, PyObject *key) {
 static int assign_item(MbufObject *self, PyObject *key, PyObject *value) {
   Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
   if (i == -1 && PyErr_Occurred()) return -1;
+  /* The value before the bounds check: its __index__ may shrink or free this Mbuf, and
+   * the write must not land past the new end (bytearray had this bug: gh-91153). */
+  int byte = 0;
+  if (value != NULL && byte_value(value, &byte) < 0) return -1;
   if (i < 0) i += MBUF_LEN(self);
   if (i < 0 || i >= MBUF_LEN(self)) {
     PyErr_SetString(PyExc_IndexError, "Mbuf index out of range");
     return -1;
   }
   if (value == NULL) return replace_range(self, (size_t) i, 1, NULL, 0);
-  long v = PyLong_AsLong(value);
-  if (v == -1 && PyErr_Occurred()) return -1;
-  if (v < 0 || v > 255) {
-    PyErr_SetString(PyExc_ValueError, "byte must be in range(0, 256)");
-    return -1;
-  }
-  self->mb->buf[i] = (char) v;
+  self->mb->buf[i] = (char) byte;
   return 0;
 }
 
@@ -347,6 +365,20 @@ static int assign_extended_slice(MbufObject *self, Py_ssize_t start, Py_ssize_t 
   return 0;
 }
 
+/* Assigns a (NULL: deletes) to the slice key, resolved against the current length. */
+static int assign_slice(MbufObject *self, PyObject *key, const bytes_arg *a) {
+  Py_ssize_t start, stop, step;
+  if (PySlice_Unpack(key, &start, &stop, &step) < 0) return -1;
+  Py_ssize_t n = PySlice_AdjustIndices(MBUF_LEN(self), &start, &stop, step);
+  if (step == 1)
+    return replace_range(self, (size_t) start, (size_t) n, a ? a->p : NULL, a ? a->n : 0);
+  if (a == NULL) {
+    PyErr_SetString(PyExc_ValueError, "Mbuf does not delete extended slices");
+    return -1;
+  }
+  return assign_extended_slice(self, start, step, n, a);
+}
+
 static int Mbuf_ass_subscript(MbufObject *self, PyObject *key, PyObject *value) {
   if (PyIndex_Check(key)) return assign_item(self, key, value);
   if (!PySlice_Check(key)) {
@@ -354,40 +386,31 @@ static int Mbuf_ass_subscript(MbufObject *self, PyObject *key, PyObject *value) 
                  Py_TYPE(key)->tp_name);
     return -1;
   }
-  Py_ssize_t start, stop, step;
-  if (PySlice_Unpack(key, &start, &stop, &step) < 0) return -1;
-  Py_ssize_t n = PySlice_AdjustIndices(MBUF_LEN(self), &start, &stop, step);
-  if (step != 1 && value == NULL) {
-    PyErr_SetString(PyExc_ValueError, "Mbuf does not delete extended slices");
-    return -1;
-  }
-  if (value == NULL) return replace_range(self, (size_t) start, (size_t) n, NULL, 0);
-  bytes_arg a;
-  if (bytes_arg_get(self, value, &a) < 0) return -1;
-  int rc = step == 1 ? replace_range(self, (size_t) start, (size_t) n, a.p, a.n)
-                     : assign_extended_slice(self, start, step, n, &a);
-  bytes_arg_release(&a);
+  /* The value first, the slice after: acquiring the value (__buffer__, 3.12+) or the
+   * slice's __index__ may change this Mbuf, so the range is fitted to the final length. */
+  bytes_arg a = {.n = 0};
+  if (value != NULL && bytes_arg_get(self, value, &a) < 0) return -1;
+  int rc = assign_slice(self, key, value != NULL ? &a : NULL);
+  if (value != NULL) bytes_arg_release(&a);
   return rc;
 }
 
 static PyObject *Mbuf_inplace_concat(MbufObject *self, PyObject *other) {
-  if (insert_object(self, self->mb->len, other) < 0) return NULL;
+  if (insert_object(self, NULL, other) < 0) return NULL;
   return Py_NewRef(self);
 }
 
+/* The haystack is taken only after the needle is converted: its __index__ or __buffer__
+ * may change or free this Mbuf's storage. */
 static int Mbuf_contains(MbufObject *self, PyObject *needle) {
-  struct mg_str hay = mg_mk_str_n(storage(self), self->mb->len);
   if (PyIndex_Check(needle)) {
-    long v = PyLong_AsLong(needle);
-    if (v == -1 && PyErr_Occurred()) return -1;
-    if (v < 0 || v > 255) {
-      PyErr_SetString(PyExc_ValueError, "byte must be in range(0, 256)");
-      return -1;
-    }
-    return mg_strchr(hay, (int) v) != NULL;
+    int byte;
+    if (byte_value(needle, &byte) < 0) return -1;
+    return mg_strchr(mg_mk_str_n(storage(self), self->mb->len), byte) != NULL;
   }
   bytes_arg a;
   if (bytes_arg_get(self, needle, &a) < 0) return -1;
+  struct mg_str hay = mg_mk_str_n(storage(self), self->mb->len);
   int found = mg_strstr(hay, mg_mk_str_n(a.p, a.n)) != NULL;
   bytes_arg_release(&a);
   return found;

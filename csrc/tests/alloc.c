@@ -5,10 +5,17 @@
 #include "test.h"
 
 static long fail_countdown; /* 0: never fail; k: the k-th allocation from now fails */
+static int fail_sticky;     /* after the k-th, every later allocation fails too */
 static long live_blocks;
 
 void mgio_test_alloc_fail_at(long k) {
   fail_countdown = k;
+  fail_sticky = 0;
+}
+
+void mgio_test_alloc_fail_from(long k) {
+  fail_countdown = k;
+  fail_sticky = k > 0;
 }
 
 long mgio_test_alloc_live(void) {
@@ -16,7 +23,10 @@ long mgio_test_alloc_live(void) {
 }
 
 void *mgio_test_realloc(void *p, size_t n) {
-  if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
+  if (fail_countdown > 0 && --fail_countdown == 0) {
+    if (fail_sticky) fail_countdown = 1;
+    return NULL;
+  }
   void *q = realloc(p, n);
   if (q != NULL && p == NULL) live_blocks++;
   return q;

@@ -18,6 +18,8 @@ void *mgio_test_realloc(void *p, size_t n);
 void mgio_test_free(void *p);
 /* Makes the k-th allocation from now fail (k >= 1); 0 turns failures off. */
 void mgio_test_alloc_fail_at(long k);
+/* Makes the k-th allocation from now and every later one fail; 0 turns failures off. */
+void mgio_test_alloc_fail_from(long k);
 /* Blocks allocated through the test allocator and not yet freed. */
 long mgio_test_alloc_live(void);
 

@@ -41,7 +41,8 @@ _INT_MACRO = re.compile(r"^#define\s+((?:MG|MBUF|MGIO)_[A-Z0-9_]+)\s+(\(?[-0-9(]
 
 
 def library_sources() -> list[Path]:
-    return sorted(p for layer in ("base", "net", "proto", "http") for p in (CSRC / layer).glob("*.c"))
+    layers = ("base", "net", "proto", "http")
+    return sorted(p for layer in layers for p in (CSRC / layer).glob("*.c"))
 
 
 def cdef_text() -> str:
@@ -73,7 +74,7 @@ def build(sanitize: bool = False):
     if not target.exists():
         ffi = cffi.FFI()
         ffi.cdef(cdef_text())
-        flags = ["-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-O1", "-g"]
+        flags = ["-std=c11", "-Wall", "-Wextra", "-O1", "-g"]
         link = []
         if sanitize:
             san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from cbuild import build
+from cutil import GuardedInput
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +30,12 @@ def _no_alloc_failures(_module):
     _module[1].mgio_test_alloc_fail_at(0)
     yield
     _module[1].mgio_test_alloc_fail_at(0)
+
+
+@pytest.fixture(scope="session")
+def guarded(ffi):
+    """Places an input so that it ends where an inaccessible page begins: any read past
+    its end crashes the test (picohttpparser's guard-page trick)."""
+    g = GuardedInput(ffi)
+    yield g
+    g.close()

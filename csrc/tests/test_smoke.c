@@ -1,3 +1,0 @@
-#include "mgio.h"
-#include "test.h"
-TEST(smoke) { CHECK(1); }
