@@ -19,6 +19,7 @@ from collections.abc import Callable
 from mgio import Mbuf
 
 CHUNK_64 = b"x" * 64
+CHUNK_4K = b"w" * 4096
 SEGMENT = b"y" * 1460  # one TCP segment's worth
 BIG = b"z" * (256 * 1024)
 
@@ -40,6 +41,15 @@ def append_operator(make: Callable, n: int) -> int:
         for _ in range(16384):
             buf += CHUNK_64
     return n * 16384
+
+
+def append_large(make: Callable, n: int) -> int:
+    """Buffers a 16 MiB body arriving in 4 KiB pieces (growth far past the headroom cap)."""
+    for _ in range(n):
+        buf = make()
+        for _ in range(4096):
+            buf += CHUNK_4K
+    return n * 4096
 
 
 def _remover(buf) -> Callable[[int], None]:
@@ -83,6 +93,7 @@ def drain_large(make: Callable, n: int) -> int:
 WORKLOADS = [
     ("append 64 B x 16384 (method)", append_small, 4),
     ("append 64 B x 16384 (+=)", append_operator, 4),
+    ("append 4 KiB x 4096 (16 MiB, +=)", append_large, 2),
     ("segment in, 100 B messages out", stream_messages, 20000),
     ("drain 256 KiB in 256 B pieces", drain_large, 20),
 ]
@@ -99,6 +110,8 @@ def run(rounds: int, scale: float) -> list[tuple[str, float, float, float, float
     for name, fn, n in WORKLOADS:
         n = max(1, int(n * scale))
         mb, ba = [], []
+        time_once(fn, Mbuf, n)  # warm-up: first-touch page faults, caches
+        time_once(fn, bytearray, n)
         for _ in range(rounds):  # alternate so drift hits both sides alike
             mb.append(time_once(fn, Mbuf, n))
             ba.append(time_once(fn, bytearray, n))

@@ -45,7 +45,8 @@ extern "C" {
  * (functions with the signatures of realloc and free) to route mbuf storage through your
  * own allocator; the tests use this to make allocation number k fail. Default: libc. */
 
-/* Growth adds up to half the needed size as headroom, but never more than this. */
+/* Growth adds half the needed size as headroom, but not more than this, unless an
+ * eighth of the needed size is more (which keeps growth geometric for large buffers). */
 #ifndef MBUF_SIZE_MAX_HEADROOM
 #define MBUF_SIZE_MAX_HEADROOM 8192
 #endif

@@ -69,7 +69,10 @@ def failure_pending(ffi, lib, k: int = 1) -> bool:
 
 
 def grown(needed: int, headroom: int) -> int:
-    return needed + min(needed // 2, headroom)
+    extra = needed // 2
+    if extra > headroom:  # capped, but never below an eighth: geometric for large buffers
+        extra = max(headroom, needed // 8)
+    return needed + extra
 
 
 # ---------------------------------------------------------------------------------------
@@ -130,6 +133,15 @@ def test_growth_caps_headroom(ffi, lib, headroom):
     lib.mbuf_free(m)
     assert lib.mbuf_append(m, ffi.NULL, 2 * headroom) == 2 * headroom
     assert m.size == 3 * headroom
+    lib.mbuf_free(m)
+
+
+@pytest.mark.parametrize("needed", [8 * 8192 - 8, 8 * 8192, 8 * 8192 + 8, 1 << 20, 5 << 20])
+def test_large_growth_stays_geometric(ffi, lib, headroom, needed):
+    """Above 64 KiB the headroom is an eighth of the size, so appends stay amortised O(1)."""
+    m = new_mbuf(ffi, lib)
+    assert lib.mbuf_append(m, ffi.NULL, needed) == needed
+    assert m.size == needed + max(headroom, needed // 8)
     lib.mbuf_free(m)
 
 
@@ -412,7 +424,7 @@ class Model:
         needed = len(self.data) + extra
         if needed <= self.size:
             return True
-        preferred = needed + min(needed // 2, self.headroom)
+        preferred = grown(needed, self.headroom)
         if self.attempt():
             self.size = preferred
             return True
