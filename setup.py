@@ -23,6 +23,7 @@ core = Extension(
         ("MBUF_FREE", "PyMem_RawFree"),
     ],
     extra_compile_args=compile_args,
+    extra_link_args=["-pthread"],
 )
 
 setup(ext_modules=[core])

@@ -21,9 +21,12 @@
 #define MG_VERSION "6.18"
 
 #ifndef MGIO_CDEF
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
 #define MG_PRINTF_LIKE(fmt_pos, args_pos) \
   __attribute__((format(printf, fmt_pos, args_pos)))
 #else
@@ -342,6 +345,304 @@ struct mg_str mg_url_encode(const struct mg_str src);
  * dst_len <= 0 (then -1). */
 int mg_url_decode(const char *src, int src_len, char *dst, int dst_len,
                   int is_form_url_encoded);
+
+
+/* ------------------------------------------------------------------------------------
+ * Event manager and connections (Mongoose 6 section 2)
+ *
+ * One thread drives a manager with mg_mgr_poll(); every callback runs on that thread.
+ * mg_broadcast() and mg_mgr_wakeup() are the only functions other threads may call.
+ *
+ * Lifetimes: a connection is never freed while a handler might still see it. Closing
+ * only marks it (MG_F_CLOSE_IMMEDIATELY); at the end of the poll iteration it receives
+ * MG_EV_CLOSE, its last event, and is freed. ev_data pointers are valid only during the
+ * call that receives them.
+ * ---------------------------------------------------------------------------------- */
+
+#ifndef MG_ENABLE_CALLBACK_USERDATA
+#define MG_ENABLE_CALLBACK_USERDATA 0
+#endif
+#if MG_ENABLE_CALLBACK_USERDATA
+#error "mgio does not support MG_ENABLE_CALLBACK_USERDATA; use nc->user_data"
+#endif
+#define MG_UD_ARG(ud)
+#define MG_CB(cb, ud) cb
+
+#define MG_ENABLE_IPV6 1
+#define MG_ENABLE_BROADCAST 1
+
+/* Bytes asked of one recv()/recvfrom() call. Mongoose 6 used 1460; larger reads mean
+ * fewer system calls and fewer MG_EV_RECV events for the same data. */
+#ifndef MG_TCP_IO_SIZE
+#define MG_TCP_IO_SIZE 16384
+#endif
+#ifndef MG_UDP_IO_SIZE
+#define MG_UDP_IO_SIZE 65536
+#endif
+/* mg_broadcast payloads must be strictly smaller than this. */
+#ifndef MG_CTL_MSG_MESSAGE_SIZE
+#define MG_CTL_MSG_MESSAGE_SIZE 8192
+#endif
+/* Accepted plus outbound connections a manager keeps; over it, new clients are accepted
+ * and closed at once, and mg_connect fails. Listeners do not count. */
+#ifndef MG_MAX_CONNECTIONS
+#define MG_MAX_CONNECTIONS 1024
+#endif
+#ifndef MG_LISTEN_BACKLOG
+#define MG_LISTEN_BACKLOG 511
+#endif
+
+typedef int sock_t;
+#define INVALID_SOCKET (-1)
+
+#ifdef MGIO_CDEF
+/* cffi knows no system headers: these give the socket types a layout to fill in. */
+struct sockaddr { unsigned short sa_family; ...; };
+struct sockaddr_in { unsigned short sin_family; unsigned short sin_port; ...; };
+struct sockaddr_in6 { unsigned short sin6_family; unsigned short sin6_port; ...; };
+typedef long time_t;
+#endif
+
+union socket_address {
+  struct sockaddr sa;
+  struct sockaddr_in sin;
+  struct sockaddr_in6 sin6;
+};
+
+struct mg_connection;
+struct mg_iface;        /* kept for the interface; mgio has one socket interface */
+struct mg_iface_vtable;
+
+typedef void (*mg_event_handler_t)(struct mg_connection *nc, int ev, void *ev_data);
+
+/* Core events. ev_data for each is given at the right. */
+#define MG_EV_POLL 0    /* time_t *: the current time; every connection, every poll */
+#define MG_EV_ACCEPT 1  /* union socket_address *: the peer of a new connection */
+#define MG_EV_CONNECT 2 /* int *: 0 when connected, else an errno value (-1: resolve failed) */
+#define MG_EV_RECV 3    /* int *: bytes just added to recv_mbuf */
+#define MG_EV_SEND 4    /* int *: bytes just written out and removed from send_mbuf */
+#define MG_EV_CLOSE 5   /* NULL: the last event of every connection */
+#define MG_EV_TIMER 6   /* double *: the timer value that expired */
+
+/* Connection flags. A user handler may change only USER_1..6, SEND_AND_CLOSE,
+ * CLOSE_IMMEDIATELY, IS_WEBSOCKET, WEBSOCKET_NO_DEFRAG and DELETE_CHUNK; other changes it
+ * makes are reverted when it returns. */
+#define MG_F_LISTENING (1 << 0)
+#define MG_F_UDP (1 << 1)
+#define MG_F_RESOLVING (1 << 2)
+#define MG_F_CONNECTING (1 << 3)
+#define MG_F_SSL (1 << 4)
+#define MG_F_SSL_HANDSHAKE_DONE (1 << 5)
+#define MG_F_WANT_READ (1 << 6)
+#define MG_F_WANT_WRITE (1 << 7)
+#define MG_F_IS_WEBSOCKET (1 << 8)
+#define MG_F_RECV_AND_CLOSE (1 << 9)
+#define MG_F_SEND_AND_CLOSE (1 << 10)
+#define MG_F_CLOSE_IMMEDIATELY (1 << 11)
+#define MG_F_PROTO_1 (1 << 12)
+#define MG_F_PROTO_2 (1 << 13)
+#define MG_F_ENABLE_BROADCAST (1 << 14)
+#define MG_F_USER_1 (1 << 20)
+#define MG_F_USER_2 (1 << 21)
+#define MG_F_USER_3 (1 << 22)
+#define MG_F_USER_4 (1 << 23)
+#define MG_F_USER_5 (1 << 24)
+#define MG_F_USER_6 (1 << 25)
+#define MG_F_WEBSOCKET_NO_DEFRAG MG_F_PROTO_1
+#define MG_F_DELETE_CHUNK MG_F_PROTO_2
+
+struct mg_mgr {
+  struct mg_connection *active_connections; /* live connections, newest first */
+  sock_t ctl[2];        /* socket pair: [0] written by other threads, [1] read by poll */
+  void *user_data;      /* as given to mg_mgr_init */
+  int num_ifaces;       /* always 0 in mgio */
+  int num_calls;        /* handler invocations other than MG_EV_POLL */
+  struct mg_iface **ifaces;
+  const char *nameserver;
+  /* mgio private state, after the Mongoose 6 fields */
+  int backend_fd;          /* epoll instance, or -1 with the poll(2) backend */
+  size_t num_connections;  /* accepted + outbound, for max_connections */
+  size_t max_connections;  /* MG_MAX_CONNECTIONS unless changed */
+  void *backend_state;     /* pollfd array of the poll(2) backend */
+  size_t backend_slots;
+  struct mg__resolver *resolver; /* shared with resolver threads; see net/resolve.c */
+  int polling;                   /* nonzero while mg_mgr_poll runs */
+  unsigned long long next_id;    /* connection ids, for messages that outlive a pointer */
+};
+
+struct mg_connection {
+  struct mg_connection *next, *prev; /* neighbours in mgr->active_connections */
+  struct mg_connection *listener;    /* the listener that accepted this connection */
+  struct mg_mgr *mgr;                /* owning manager */
+  sock_t sock;                       /* the socket, or INVALID_SOCKET */
+  int err;                           /* errno of the last failed I/O */
+  union socket_address sa;           /* the remote peer */
+  size_t recv_mbuf_limit;            /* not read while recv_mbuf.len >= this */
+  struct mbuf recv_mbuf;             /* received, not yet consumed */
+  struct mbuf send_mbuf;             /* queued for sending */
+  time_t last_io_time;               /* time of the last I/O */
+  double ev_timer_time;              /* when MG_EV_TIMER is due; 0: none */
+  mg_event_handler_t proto_handler;  /* protocol layer (HTTP, ...) or NULL */
+  void *proto_data;                  /* protocol layer's state */
+  void (*proto_data_destructor)(void *proto_data);
+  mg_event_handler_t handler;        /* the user's handler */
+  void *user_data;                   /* the user's pointer */
+  union {
+    void *v;
+    mg_event_handler_t f;
+  } priv_1;
+  void *priv_2;
+  void *mgr_data;
+  struct mg_iface *iface;
+  unsigned long flags;               /* MG_F_* */
+  void *unused_ssl_if_data;
+  /* mgio private state, after the Mongoose 6 fields */
+  unsigned long long id;             /* unique within the manager */
+  unsigned int io_interest;          /* events registered with the backend */
+  unsigned int io_ready;             /* events the backend reported this iteration */
+  unsigned int internal_flags;       /* MG__C_* bits of net/internal.h */
+};
+
+struct mg_mgr_init_opts {
+  const struct mg_iface_vtable *main_iface; /* ignored: one socket interface */
+  int num_ifaces;
+  const struct mg_iface_vtable **ifaces;
+  const char *nameserver;
+};
+
+struct mg_add_sock_opts {
+  void *user_data;           /* initial user_data */
+  unsigned int flags;        /* extra MG_F_* (only USER_1..6, NO_DEFRAG, ENABLE_BROADCAST) */
+  const char **error_string; /* receives a static error text on failure */
+  struct mg_iface *iface;
+};
+
+struct mg_bind_opts {
+  void *user_data;
+  unsigned int flags;
+  const char **error_string;
+  struct mg_iface *iface;
+};
+
+struct mg_connect_opts {
+  void *user_data;
+  unsigned int flags;
+  const char **error_string;
+  struct mg_iface *iface;
+  const char *nameserver;
+};
+
+/* Sets up a manager: no connections, the wakeup socket pair, the poll backend. Ignores
+ * SIGPIPE for the process (writes to closed peers report EPIPE instead). If the system
+ * refuses a descriptor, the manager is still safe to poll and free, and every mg_bind /
+ * mg_connect on it fails. */
+void mg_mgr_init(struct mg_mgr *mgr, void *user_data);
+
+/* As mg_mgr_init; the interface fields of `opts` are ignored, `nameserver` is kept. */
+void mg_mgr_init_opt(struct mg_mgr *mgr, void *user_data, struct mg_mgr_init_opts opts);
+
+/* Runs one last poll(0), then closes every connection (each gets MG_EV_CLOSE) and
+ * releases everything the manager holds. NULL is allowed. */
+void mg_mgr_free(struct mg_mgr *mgr);
+
+/* One iteration: waits up to `milli` ms (less when a timer is due sooner, 0 when work is
+ * pending), then per connection: MG_EV_TIMER if due, MG_EV_POLL, MG_EV_CONNECT when a
+ * connect completes, accepts (MG_EV_ACCEPT on each new connection) or reads (MG_EV_RECV),
+ * writes (MG_EV_SEND); finally closes what was marked (MG_EV_CLOSE) and frees it.
+ * Returns the number of handler calls other than MG_EV_POLL. */
+int mg_mgr_poll(struct mg_mgr *mgr, int milli);
+
+/* Runs `cb(nc, MG_EV_POLL, copy_of_data)` for every connection, on the poll thread, at its
+ * next iteration; blocks until that has happened. Safe from any thread and any number of
+ * threads at once; from inside a handler on the poll thread it runs the calls at once.
+ * Ignored when data is NULL or len >= MG_CTL_MSG_MESSAGE_SIZE. */
+void mg_broadcast(struct mg_mgr *mgr, mg_event_handler_t cb, void *data, size_t len);
+
+/* mgio extension: makes a concurrent or next mg_mgr_poll return promptly. Safe from any
+ * thread (and from signal handlers); never blocks. */
+void mg_mgr_wakeup(struct mg_mgr *mgr);
+
+/* mgio extension: a descriptor that becomes readable whenever the manager has I/O to do
+ * (for event-loop integration; poll it, then call mg_mgr_poll(mgr, 0)). -1 with the
+ * poll(2) backend. */
+int mg_mgr_fileno(struct mg_mgr *mgr);
+
+/* mgio extension: when mg_mgr_poll must run next even if no descriptor becomes ready
+ * (absolute, mg_time() scale): the earliest connection timer, or a time already past when
+ * work is pending (a connection marked for close, a connect result to report); 0 when
+ * nothing is scheduled. With mg_mgr_fileno this is all an external event loop needs. */
+double mg_mgr_next_timer(struct mg_mgr *mgr);
+
+/* The first connection (c == NULL) or the one after `c`; NULL at the end. */
+struct mg_connection *mg_next(struct mg_mgr *mgr, struct mg_connection *c);
+
+/* Wraps an existing socket (made non-blocking) in a connection. INVALID_SOCKET makes a
+ * timer-only connection. Returns NULL on allocation failure. */
+struct mg_connection *mg_add_sock(struct mg_mgr *mgr, sock_t sock,
+                                  mg_event_handler_t handler);
+struct mg_connection *mg_add_sock_opt(struct mg_mgr *mgr, sock_t sock,
+                                      mg_event_handler_t handler,
+                                      struct mg_add_sock_opts opts);
+
+/* Listens on `address`: "[tcp://|udp://][HOST]:PORT" or "PORT"; HOST may be an IPv4
+ * address, a bracketed IPv6 address or a name (resolved now); port 0 picks a free port,
+ * read back from nc->sa. Returns NULL with *opts.error_string set on failure. Accepted
+ * connections inherit handler, proto_handler, user_data and recv_mbuf_limit. */
+struct mg_connection *mg_bind(struct mg_mgr *mgr, const char *address,
+                              mg_event_handler_t handler);
+struct mg_connection *mg_bind_opt(struct mg_mgr *mgr, const char *address,
+                                  mg_event_handler_t handler, struct mg_bind_opts opts);
+
+/* Connects to "[tcp://|udp://]HOST:PORT" without blocking. Numeric hosts and "localhost"
+ * start at once; other names resolve on a helper thread (MG_F_RESOLVING meanwhile). The
+ * first event is always MG_EV_CONNECT with the status; a failure is followed by
+ * MG_EV_CLOSE. Returns NULL (and sets *opts.error_string) for an unparsable address or
+ * when the connection cap is reached. A NULL handler is allowed. */
+struct mg_connection *mg_connect(struct mg_mgr *mgr, const char *address,
+                                 mg_event_handler_t handler);
+struct mg_connection *mg_connect_opt(struct mg_mgr *mgr, const char *address,
+                                     mg_event_handler_t handler,
+                                     struct mg_connect_opts opts);
+
+/* Queues `len` bytes for sending (no I/O happens here). A negative len sends nothing. */
+void mg_send(struct mg_connection *nc, const void *buf, int len);
+
+/* Formats and queues; returns the formatted length, -1 on failure (nothing queued). */
+int mg_printf(struct mg_connection *nc, const char *fmt, ...) MG_PRINTF_LIKE(2, 3);
+#ifndef MGIO_CDEF
+int mg_vprintf(struct mg_connection *nc, const char *fmt, va_list ap);
+#endif
+
+/* Makes a connected, non-blocking pair of sockets of `sock_type` (SOCK_STREAM or
+ * SOCK_DGRAM) on loopback. Returns 1 on success, 0 on failure. */
+int mg_socketpair(sock_t sp[2], int sock_type);
+
+/* Checks a dotted IPv4 address (host byte order) against an ACL such as
+ * "-0.0.0.0/0,+192.168.0.0/16": the last matching rule wins; no rule -> allowed.
+ * Returns 1 allowed, 0 denied, -1 malformed ACL. */
+int mg_check_ip_acl(const char *acl, uint32_t remote_ip);
+
+/* Sets the connection's one-shot timer to the absolute time `timestamp` (mg_time()
+ * scale; 0 disables). Returns the previous value. */
+double mg_set_timer(struct mg_connection *c, double timestamp);
+
+/* Wall-clock seconds since the epoch, with sub-second precision. */
+double mg_time(void);
+
+#define MG_SOCK_STRINGIFY_IP 1
+#define MG_SOCK_STRINGIFY_PORT 2
+#define MG_SOCK_STRINGIFY_REMOTE 4
+
+/* Writes the address (IP, port or both: "1.2.3.4:80", "[::1]:80") to buf; "" when it
+ * does not fit or flags ask for nothing. Returns the string length. */
+int mg_sock_addr_to_str(const union socket_address *sa, char *buf, size_t len, int flags);
+
+/* As mg_sock_addr_to_str for the local address of `c`, or with MG_SOCK_STRINGIFY_REMOTE
+ * its peer. */
+int mg_conn_addr_to_str(struct mg_connection *c, char *buf, size_t len, int flags);
+
+/* Legacy form of mg_conn_addr_to_str for a bare socket. */
+void mg_sock_to_str(sock_t sock, char *buf, size_t len, int flags);
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,7 @@ def build(sanitize: bool = False):
         ffi = cffi.FFI()
         ffi.cdef(cdef_text())
         flags = ["-std=c11", "-Wall", "-Wextra", "-O1", "-g"]
-        link = []
+        link = ["-pthread"]
         if sanitize:
             san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
             flags += san
