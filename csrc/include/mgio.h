@@ -468,6 +468,10 @@ struct mg_mgr {
   struct mg__resolver *resolver; /* shared with resolver threads; see net/resolve.c */
   int polling;                   /* nonzero while mg_mgr_poll runs */
   unsigned long long next_id;    /* connection ids, for messages that outlive a pointer */
+  /* mgio extension: called right before and after mg_mgr_poll blocks in the backend
+   * (e.g. to release a language runtime's lock while waiting). NULL: nothing. */
+  void (*before_wait)(struct mg_mgr *mgr);
+  void (*after_wait)(struct mg_mgr *mgr);
 };
 
 struct mg_connection {
@@ -613,12 +617,15 @@ int mg_printf(struct mg_connection *nc, const char *fmt, ...) MG_PRINTF_LIKE(2, 
 int mg_vprintf(struct mg_connection *nc, const char *fmt, va_list ap);
 #endif
 
-/* Makes a connected, non-blocking pair of sockets of `sock_type` (SOCK_STREAM or
- * SOCK_DGRAM) on loopback. Returns 1 on success, 0 on failure. */
+/* Makes a connected Unix-domain pair of sockets of `sock_type` (only SOCK_STREAM or
+ * SOCK_DGRAM), non-blocking and close-on-exec. Returns 1 on success, 0 on failure (then
+ * sp is {-1, -1} and nothing is leaked). */
 int mg_socketpair(sock_t sp[2], int sock_type);
 
-/* Checks a dotted IPv4 address (host byte order) against an ACL such as
- * "-0.0.0.0/0,+192.168.0.0/16": the last matching rule wins; no rule -> allowed.
+/* Checks an IPv4 address (host byte order) against an ACL of comma-separated entries
+ * "+a.b.c.d[/n]" or "-a.b.c.d[/n]" (four octets, n <= 32, no spaces), e.g.
+ * "-0.0.0.0/0,+192.168.0.0/16". The last matching entry wins; an unmatched address gets
+ * the opposite of the first entry's sign; a NULL or empty ACL allows everything.
  * Returns 1 allowed, 0 denied, -1 malformed ACL. */
 int mg_check_ip_acl(const char *acl, uint32_t remote_ip);
 
@@ -633,8 +640,9 @@ double mg_time(void);
 #define MG_SOCK_STRINGIFY_PORT 2
 #define MG_SOCK_STRINGIFY_REMOTE 4
 
-/* Writes the address (IP, port or both: "1.2.3.4:80", "[::1]:80") to buf; "" when it
- * does not fit or flags ask for nothing. Returns the string length. */
+/* Writes the address (IP, port or both: "1.2.3.4:80", "[::1]:80"; an IPv6 scope as
+ * "%N") to buf; "" when it does not fit or flags ask for nothing. MG_SOCK_STRINGIFY_REMOTE
+ * is ignored here. Returns the string length. */
 int mg_sock_addr_to_str(const union socket_address *sa, char *buf, size_t len, int flags);
 
 /* As mg_sock_addr_to_str for the local address of `c`, or with MG_SOCK_STRINGIFY_REMOTE

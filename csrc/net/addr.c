@@ -154,12 +154,32 @@ static int parse_plain_host(const char *p, size_t n, uint16_t port,
   return MG__PARSE_NAME;
 }
 
+/* Splits "HOST:PORT", "[HOST]:PORT", ":PORT" or "PORT" (after the scheme). Returns 1 for
+ * a bracketed host, 0 for a plain (possibly empty) one, -1 when malformed. */
+static int split_host_port(const char *str, const char **h, size_t *h_len,
+                           const char **port) {
+  const char *sep;
+  if (str[0] == '[') {
+    sep = strchr(str, ']');
+    if (sep == NULL || sep[1] != ':') return -1; /* unterminated, or no port */
+    *h = str + 1;
+    *h_len = (size_t) (sep - *h);
+    *port = sep + 2;
+    return 1;
+  }
+  sep = strchr(str, ':');
+  *h = str;
+  *h_len = sep != NULL ? (size_t) (sep - str) : 0;
+  *port = sep != NULL ? sep + 1 : str;
+  return 0;
+}
+
 int mg__parse_address(const char *str, union socket_address *sa, int *sock_type, char *host,
                       size_t host_len) {
-  const char *h = NULL, *port_text;
-  size_t h_len = 0;
+  const char *h, *port_text;
+  size_t h_len;
   unsigned long port;
-  int bracketed = 0;
+  int bracketed;
   memset(sa, 0, sizeof(*sa));
   *sock_type = SOCK_STREAM;
   if (host != NULL && host_len > 0) host[0] = '\0';
@@ -171,21 +191,8 @@ int mg__parse_address(const char *str, union socket_address *sa, int *sock_type,
   } else if (strncmp(str, "tcp://", 6) == 0) {
     str += 6;
   }
-  if (str[0] == '[') {
-    const char *close = strchr(str, ']');
-    if (close == NULL || close[1] != ':') return MG__PARSE_ERROR;
-    h = str + 1;
-    h_len = (size_t) (close - h);
-    port_text = close + 2;
-    bracketed = 1;
-  } else {
-    const char *colon = strchr(str, ':');
-    if (colon != NULL) {
-      h = str;
-      h_len = (size_t) (colon - str);
-    }
-    port_text = colon != NULL ? colon + 1 : str;
-  }
+  bracketed = split_host_port(str, &h, &h_len, &port_text);
+  if (bracketed < 0) return MG__PARSE_ERROR;
   if (!parse_uint(port_text, strlen(port_text), 5, 65535, &port)) return MG__PARSE_ERROR;
   if (bracketed) return parse_ipv6_host(h, h_len, (uint16_t) port, sa);
   return parse_plain_host(h, h_len, (uint16_t) port, sa, host, host_len);

@@ -9,19 +9,25 @@
 
 typedef struct {
   PyObject_HEAD
-  struct mbuf *mb;     /* the buffer this object shows: &own for a standalone Mbuf */
+  /* The buffer this object shows is *mbp. A standalone Mbuf points it at `own` (through
+   * own_ptr); a view of a connection's buffer points it at a slot of its owner, which
+   * the owner re-points to an empty mbuf when the connection goes away. */
+  struct mbuf **mbp;
+  struct mbuf *own_ptr;
+  PyObject *owner;     /* keeps *mbp valid for a view; NULL for a standalone Mbuf */
   struct mbuf own;     /* storage of a standalone Mbuf; see slide_front */
   size_t head;         /* bytes consumed from the front of `own` and not yet moved out */
   Py_ssize_t exports;  /* buffer views handed out and not yet released */
 } MbufObject;
 
-#define MBUF_LEN(self) ((Py_ssize_t) (self)->mb->len)
+#define MB(self) (*(self)->mbp)
+#define MBUF_LEN(self) ((Py_ssize_t) MB(self)->len)
 
 /* mbuf->buf is NULL while nothing is allocated; views and memcmp want a real pointer. */
 static char empty_storage[1];
 
 static char *storage(MbufObject *self) {
-  return self->mb->buf != NULL ? self->mb->buf : empty_storage;
+  return MB(self)->buf != NULL ? MB(self)->buf : empty_storage;
 }
 
 static int check_resizable(MbufObject *self) {
@@ -104,8 +110,8 @@ static void bytes_arg_release(bytes_arg *a) {
 static int insert_bytes(MbufObject *self, size_t off, const char *p, size_t n) {
   if (n == 0) return 0;
   if (check_resizable(self) < 0) return -1;
-  if (n > self->mb->size - self->mb->len) unslide(self); /* before mbuf_insert reallocates */
-  if (n > (size_t) PY_SSIZE_T_MAX - self->mb->len || mbuf_insert(self->mb, off, p, n) != n) {
+  if (n > MB(self)->size - MB(self)->len) unslide(self); /* before mbuf_insert reallocates */
+  if (n > (size_t) PY_SSIZE_T_MAX - MB(self)->len || mbuf_insert(MB(self), off, p, n) != n) {
     PyErr_NoMemory();
     return -1;
   }
@@ -137,18 +143,18 @@ static int replace_range(MbufObject *self, size_t start, size_t old_n, const cha
     return 0;
   }
   if (check_resizable(self) < 0) return -1;
-  if (start == 0 && n == 0 && self->mb == &self->own) {
+  if (start == 0 && n == 0 && MB(self) == &self->own) {
     slide_front(self, old_n); /* del m[:k] is a front removal */
     return 0;
   }
   if (n > old_n) {
     if (insert_bytes(self, start + old_n, NULL, n - old_n) < 0) return -1;
   } else {
-    char *tail = self->mb->buf + start + old_n;
-    memmove(tail - (old_n - n), tail, self->mb->len - start - old_n);
-    self->mb->len -= old_n - n;
+    char *tail = MB(self)->buf + start + old_n;
+    memmove(tail - (old_n - n), tail, MB(self)->len - start - old_n);
+    MB(self)->len -= old_n - n;
   }
-  if (n > 0) memcpy(self->mb->buf + start, p, n);
+  if (n > 0) memcpy(MB(self)->buf + start, p, n);
   return 0;
 }
 
@@ -189,13 +195,14 @@ static PyObject *Mbuf_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) 
   if (capacity < 0) return PyErr_Format(PyExc_ValueError, "capacity must be >= 0");
   MbufObject *self = (MbufObject *) type->tp_alloc(type, 0);
   if (self == NULL) return NULL;
-  self->mb = &self->own;
+  self->own_ptr = &self->own;
+  self->mbp = &self->own_ptr;
   bytes_arg a = {.n = 0};
   if (data != NULL && bytes_arg_get(self, data, &a) < 0) goto fail;
   /* Allocate once: the data fits in exactly max(capacity, len(data)) bytes. */
   size_t want = (size_t) capacity > a.n ? (size_t) capacity : a.n;
-  mbuf_init(self->mb, want);
-  if (self->mb->size != want) {
+  mbuf_init(MB(self), want);
+  if (MB(self)->size != want) {
     PyErr_NoMemory();
   } else if (insert_bytes(self, 0, a.p, a.n) == 0) {
     if (data != NULL) bytes_arg_release(&a);
@@ -234,22 +241,22 @@ static PyObject *Mbuf_insert(MbufObject *self, PyObject *const *args, Py_ssize_t
 static PyObject *Mbuf_remove(MbufObject *self, PyObject *arg) {
   size_t n;
   if (size_arg(arg, "count", &n) < 0) return NULL;
-  if (n > self->mb->len)
+  if (n > MB(self)->len)
     return PyErr_Format(PyExc_ValueError, "cannot remove %zu bytes from %zu", n,
-                        self->mb->len);
+                        MB(self)->len);
   if (n == 0) Py_RETURN_NONE;
   if (check_resizable(self) < 0) return NULL;
-  if (self->mb == &self->own)
+  if (MB(self) == &self->own)
     slide_front(self, n);
   else
-    mbuf_remove(self->mb, n);
+    mbuf_remove(MB(self), n);
   Py_RETURN_NONE;
 }
 
 static PyObject *Mbuf_clear(MbufObject *self, PyObject *unused) {
   (void) unused;
   if (check_resizable(self) < 0) return NULL;
-  mbuf_clear(self->mb);
+  mbuf_clear(MB(self));
   unslide(self);
   Py_RETURN_NONE;
 }
@@ -257,13 +264,13 @@ static PyObject *Mbuf_clear(MbufObject *self, PyObject *unused) {
 static PyObject *Mbuf_resize(MbufObject *self, PyObject *arg) {
   size_t n;
   if (size_arg(arg, "size", &n) < 0) return NULL;
-  if (n < self->mb->len)
+  if (n < MB(self)->len)
     return PyErr_Format(PyExc_ValueError, "size %zu is below the length %zu", n,
-                        self->mb->len);
+                        MB(self)->len);
   if (check_resizable(self) < 0) return NULL;
   unslide(self);
-  mbuf_resize(self->mb, n);
-  if (self->mb->size != n) return PyErr_NoMemory();
+  mbuf_resize(MB(self), n);
+  if (MB(self)->size != n) return PyErr_NoMemory();
   Py_RETURN_NONE;
 }
 
@@ -271,7 +278,7 @@ static PyObject *Mbuf_trim(MbufObject *self, PyObject *unused) {
   (void) unused;
   if (check_resizable(self) < 0) return NULL;
   unslide(self);
-  mbuf_trim(self->mb);
+  mbuf_trim(MB(self));
   Py_RETURN_NONE;
 }
 
@@ -279,13 +286,13 @@ static PyObject *Mbuf_free(MbufObject *self, PyObject *unused) {
   (void) unused;
   if (check_resizable(self) < 0) return NULL;
   unslide(self);
-  mbuf_free(self->mb);
+  mbuf_free(MB(self));
   Py_RETURN_NONE;
 }
 
 static PyObject *Mbuf_get_size(MbufObject *self, void *closure) {
   (void) closure;
-  return PyLong_FromSize_t(self->mb->size + self->head);
+  return PyLong_FromSize_t(MB(self)->size + self->head);
 }
 
 static PyObject *Mbuf_repr(MbufObject *self) {
@@ -295,10 +302,10 @@ static PyObject *Mbuf_repr(MbufObject *self) {
   if (head == NULL) return NULL;
   PyObject *r;
   if (n == MBUF_LEN(self))
-    r = PyUnicode_FromFormat("Mbuf(%R, capacity=%zu)", head, self->mb->size + self->head);
+    r = PyUnicode_FromFormat("Mbuf(%R, capacity=%zu)", head, MB(self)->size + self->head);
   else
-    r = PyUnicode_FromFormat("<Mbuf len=%zu size=%zu %R...>", self->mb->len,
-                             self->mb->size + self->head, head);
+    r = PyUnicode_FromFormat("<Mbuf len=%zu size=%zu %R...>", MB(self)->len,
+                             MB(self)->size + self->head, head);
   Py_DECREF(head);
   return r;
 }
@@ -314,7 +321,7 @@ static PyObject *Mbuf_item(MbufObject *self, Py_ssize_t i) {
     PyErr_SetString(PyExc_IndexError, "Mbuf index out of range");
     return NULL;
   }
-  return PyLong_FromLong((unsigned char) self->mb->buf[i]);
+  return PyLong_FromLong((unsigned char) MB(self)->buf[i]);
 }
 
 static PyObject *Mbuf_subscript(MbufObject *self, PyObject *key) {
@@ -333,7 +340,7 @@ static PyObject *Mbuf_subscript(MbufObject *self, PyObject *key) {
   PyObject *r = PyBytes_FromStringAndSize(NULL, n);
   if (r == NULL) return NULL;
   char *out = PyBytes_AS_STRING(r);
-  for (Py_ssize_t k = 0; k < n; k++, start += step) out[k] = self->mb->buf[start];
+  for (Py_ssize_t k = 0; k < n; k++, start += step) out[k] = MB(self)->buf[start];
   return r;
 }
 
@@ -350,7 +357,7 @@ static int assign_item(MbufObject *self, PyObject *key, PyObject *value) {
     return -1;
   }
   if (value == NULL) return replace_range(self, (size_t) i, 1, NULL, 0);
-  self->mb->buf[i] = (char) byte;
+  MB(self)->buf[i] = (char) byte;
   return 0;
 }
 
@@ -361,7 +368,7 @@ static int assign_extended_slice(MbufObject *self, Py_ssize_t start, Py_ssize_t 
                  "attempt to assign bytes of size %zu to extended slice of size %zd", a->n, n);
     return -1;
   }
-  for (Py_ssize_t k = 0; k < n; k++, start += step) self->mb->buf[start] = a->p[k];
+  for (Py_ssize_t k = 0; k < n; k++, start += step) MB(self)->buf[start] = a->p[k];
   return 0;
 }
 
@@ -406,11 +413,11 @@ static int Mbuf_contains(MbufObject *self, PyObject *needle) {
   if (PyIndex_Check(needle)) {
     int byte;
     if (byte_value(needle, &byte) < 0) return -1;
-    return mg_strchr(mg_mk_str_n(storage(self), self->mb->len), byte) != NULL;
+    return mg_strchr(mg_mk_str_n(storage(self), MB(self)->len), byte) != NULL;
   }
   bytes_arg a;
   if (bytes_arg_get(self, needle, &a) < 0) return -1;
-  struct mg_str hay = mg_mk_str_n(storage(self), self->mb->len);
+  struct mg_str hay = mg_mk_str_n(storage(self), MB(self)->len);
   int found = mg_strstr(hay, mg_mk_str_n(a.p, a.n)) != NULL;
   bytes_arg_release(&a);
   return found;
@@ -424,7 +431,7 @@ static PyObject *Mbuf_richcompare(MbufObject *self, PyObject *other, int op) {
     PyErr_Clear();
     Py_RETURN_NOTIMPLEMENTED;
   }
-  int c = mg_strcmp(mg_mk_str_n(storage(self), self->mb->len),
+  int c = mg_strcmp(mg_mk_str_n(storage(self), MB(self)->len),
                     mg_mk_str_n((const char *) view.buf, (size_t) view.len));
   PyBuffer_Release(&view);
   Py_RETURN_RICHCOMPARE(c, 0, op);
