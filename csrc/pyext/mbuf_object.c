@@ -216,10 +216,36 @@ fail:
 
 static void Mbuf_dealloc(MbufObject *self) {
   PyTypeObject *type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
   unslide(self);
   mbuf_free(&self->own);
+  Py_CLEAR(self->owner);
   type->tp_free(self);
   Py_DECREF(type);
+}
+
+/* A view keeps its owner (a Connection) alive, and the owner may reach the view again
+ * through user data: the collector must see that edge. */
+static int Mbuf_traverse(MbufObject *self, visitproc visit, void *arg) {
+  Py_VISIT(Py_TYPE(self));
+  Py_VISIT(self->owner);
+  return 0;
+}
+
+static int Mbuf_clear_refs(MbufObject *self) {
+  /* Keep *mbp valid for as long as this object lives: point it at our own empty mbuf. */
+  self->own_ptr = &self->own;
+  self->mbp = &self->own_ptr;
+  Py_CLEAR(self->owner);
+  return 0;
+}
+
+PyObject *mgio_mbuf_view(mgio_state *st, PyObject *owner, struct mbuf **slot) {
+  MbufObject *self = (MbufObject *) st->mbuf_type->tp_alloc(st->mbuf_type, 0);
+  if (self == NULL) return NULL;
+  self->mbp = slot;
+  self->owner = Py_NewRef(owner);
+  return (PyObject *) self;
 }
 
 /* ---- methods -------------------------------------------------------------------- */
@@ -439,7 +465,25 @@ static PyObject *Mbuf_richcompare(MbufObject *self, PyObject *other, int op) {
 
 /* ---- buffer protocol ------------------------------------------------------------ */
 
+/* A connection's buffers change under the poll loop (reads append, and appending may
+ * move the storage), so an export of a view is a read-only snapshot, never the live
+ * memory: copy on escape, as DESIGN allows. */
+static int snapshot_buffer(MbufObject *self, Py_buffer *view, int flags) {
+  if (flags & PyBUF_WRITABLE) {
+    PyErr_SetString(PyExc_BufferError,
+                    "a connection's buffer exports read-only snapshots; use bytes() or its "
+                    "methods to change it");
+    return -1;
+  }
+  PyObject *copy = PyBytes_FromStringAndSize(storage(self), MBUF_LEN(self));
+  if (copy == NULL) return -1;
+  int rc = PyBuffer_FillInfo(view, copy, PyBytes_AS_STRING(copy), MBUF_LEN(self), 1, flags);
+  Py_DECREF(copy); /* the view holds its own reference */
+  return rc;
+}
+
 static int Mbuf_getbuffer(MbufObject *self, Py_buffer *view, int flags) {
+  if (self->owner != NULL) return snapshot_buffer(self, view, flags);
   if (PyBuffer_FillInfo(view, (PyObject *) self, storage(self), MBUF_LEN(self), 0, flags) < 0)
     return -1;
   self->exports++;
@@ -490,6 +534,8 @@ static PyType_Slot Mbuf_slots[] = {
     {Py_tp_doc, (void *) Mbuf_doc},
     {Py_tp_new, Mbuf_new},
     {Py_tp_dealloc, Mbuf_dealloc},
+    {Py_tp_traverse, Mbuf_traverse},
+    {Py_tp_clear, Mbuf_clear_refs},
     {Py_tp_repr, Mbuf_repr},
     {Py_tp_hash, PyObject_HashNotImplemented},
     {Py_tp_richcompare, Mbuf_richcompare},
@@ -510,7 +556,7 @@ static PyType_Slot Mbuf_slots[] = {
 static PyType_Spec Mbuf_spec = {
     .name = "mgio.Mbuf",
     .basicsize = sizeof(MbufObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = Mbuf_slots,
 };
 

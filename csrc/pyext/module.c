@@ -3,19 +3,25 @@
 
 static int core_exec(PyObject *module) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
-  if (mgio_mbuf_type_add(module, st) < 0) return -1;
+  if (mgio_mbuf_type_add(module, st) < 0 || mgio_connection_type_add(module, st) < 0 ||
+      mgio_manager_type_add(module, st) < 0)
+    return -1;
   return PyModule_AddStringConstant(module, "__version__", MGIO_VERSION);
 }
 
 static int core_traverse(PyObject *module, visitproc visit, void *arg) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
   Py_VISIT(st->mbuf_type);
+  Py_VISIT(st->manager_type);
+  Py_VISIT(st->connection_type);
   return 0;
 }
 
 static int core_clear(PyObject *module) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
   Py_CLEAR(st->mbuf_type);
+  Py_CLEAR(st->manager_type);
+  Py_CLEAR(st->connection_type);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 #include "mgio.h"
 
@@ -14,9 +15,66 @@
  * (or a reloaded module) never share objects. */
 typedef struct {
   PyTypeObject *mbuf_type;
+  PyTypeObject *manager_type;
+  PyTypeObject *connection_type;
 } mgio_state;
 
-/* Creates the Mbuf type and adds it to `module`; 0 on success, -1 with an exception. */
+typedef struct ManagerObject ManagerObject;
+
+/* mgio.Connection: the Python face of one C connection. While the C connection lives,
+ * nc->user_data holds a strong reference to this object; on MG_EV_CLOSE the two are
+ * detached and the object stays usable as a closed connection. */
+typedef struct {
+  PyObject_HEAD
+  struct mg_connection *nc; /* NULL once closed */
+  ManagerObject *manager;   /* strong */
+  PyObject *handler;        /* callable(conn, ev, data) or None */
+  PyObject *user_data;      /* anything the user likes; None by default */
+  struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead */
+  struct mbuf *send_slot;
+  struct mbuf dead;         /* what the buffers show after close: empty */
+  PyObject *weakrefs;
+} ConnectionObject;
+
+/* mgio.Manager: owns a struct mg_mgr and dispatches its events to Python handlers. */
+struct ManagerObject {
+  PyObject_HEAD
+  struct mg_mgr mgr;
+  mgio_state *state;
+  int open;                 /* mg_mgr_init ran and mg_mgr_free has not */
+  int polling;              /* inside poll(): a second poll() raises */
+  int stop_dispatch;        /* a handler raised: no more Python calls this poll */
+  int stopped;              /* stop() was called: run() returns */
+  char poll_events;         /* deliver MG_EV_POLL to handlers (a T_BOOL member) */
+  PyObject *error;          /* the first exception a handler raised, until re-raised */
+  PyObject *broadcasts;     /* list of (func, args) queued by broadcast() */
+  PyThreadState *waiting;   /* saved while the poll wait runs without the GIL */
+  PyObject *weakrefs;
+};
+
+/* A new Mbuf showing *slot (a connection's buffer). It keeps `owner` alive; the owner
+ * keeps *slot pointing at a valid mbuf for as long as it lives. New reference. */
+PyObject *mgio_mbuf_view(mgio_state *st, PyObject *owner, struct mbuf **slot);
+
+/* Create each type and add it to `module`; 0 on success, -1 with an exception. */
 int mgio_mbuf_type_add(PyObject *module, mgio_state *st);
+int mgio_connection_type_add(PyObject *module, mgio_state *st);
+int mgio_manager_type_add(PyObject *module, mgio_state *st);
+
+/* A new Connection for `nc` (registered in nc->user_data, which owns the returned
+ * reference), with `handler`. NULL with an exception on failure. Borrowed reference. */
+ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection *nc,
+                                         PyObject *handler);
+
+/* Separates `co` from its C connection (on MG_EV_CLOSE) and drops the C side's
+ * reference. */
+void mgio_connection_detach(ConnectionObject *co);
+
+/* The C handler of every connection made from Python: turns events into calls of the
+ * connection's Python handler. */
+void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data);
+
+/* An address as Python's socket module writes it: (host, port); None if unset. */
+PyObject *mgio_address_tuple(const union socket_address *sa);
 
 #endif

@@ -1,0 +1,464 @@
+/*
+ * mgio.Manager: a struct mg_mgr driven from Python. poll() releases the GIL only while
+ * the backend waits; every handler runs on the polling thread with the GIL held.
+ *
+ * Errors: the first exception a handler raises is kept, its connection is closed,
+ * no further Python handler runs in that poll (EV_CLOSE bookkeeping still happens), and
+ * poll() re-raises it.
+ */
+#include "pyext.h"
+
+/* ---- event dispatch ------------------------------------------------------------- */
+
+static ManagerObject *manager_of(struct mg_connection *nc) {
+  return (ManagerObject *) nc->mgr->user_data;
+}
+
+/* Keeps the first exception of this poll; closes the connection whose handler raised. */
+static void handler_failed(ManagerObject *m, struct mg_connection *nc) {
+  if (m->error == NULL) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    m->error = value;
+  } else {
+    PyErr_WriteUnraisable(m->error); /* a second failure in the same poll: report it */
+  }
+  m->stop_dispatch = 1;
+  if (nc != NULL) nc->flags |= MG_F_CLOSE_IMMEDIATELY;
+}
+
+/* The Python value of an event's ev_data. */
+static PyObject *event_data(int ev, void *ev_data) {
+  switch (ev) {
+    case MG_EV_POLL:
+      return PyLong_FromLongLong((long long) *(time_t *) ev_data);
+    case MG_EV_ACCEPT:
+      return mgio_address_tuple((union socket_address *) ev_data);
+    case MG_EV_CONNECT:
+    case MG_EV_RECV:
+    case MG_EV_SEND:
+      return PyLong_FromLong(*(int *) ev_data);
+    case MG_EV_TIMER:
+      return PyFloat_FromDouble(*(double *) ev_data);
+    default:
+      Py_RETURN_NONE;
+  }
+}
+
+static void call_handler(ManagerObject *m, ConnectionObject *co, int ev, void *ev_data) {
+  if (co->handler == NULL || co->handler == Py_None) return;
+  PyObject *data = event_data(ev, ev_data);
+  PyObject *evo = data != NULL ? PyLong_FromLong(ev) : NULL;
+  PyObject *r = NULL;
+  if (evo != NULL) {
+    PyObject *args[3] = {(PyObject *) co, evo, data};
+    Py_INCREF(co); /* the handler may drop every other reference (conn.close(), ...) */
+    r = PyObject_Vectorcall(co->handler, args, 3, NULL);
+    Py_DECREF(co);
+  }
+  Py_XDECREF(evo);
+  Py_XDECREF(data);
+  if (r == NULL)
+    handler_failed(m, co->nc);
+  else
+    Py_DECREF(r);
+}
+
+void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
+  ManagerObject *m = manager_of(nc);
+  ConnectionObject *co = (ConnectionObject *) nc->user_data;
+  if (ev == MG_EV_ACCEPT) {
+    /* A new connection inherited its listener's user_data: give it its own object. */
+    PyObject *handler = co != NULL ? co->handler : NULL;
+    co = mgio_connection_attach(m, nc, handler);
+    if (co == NULL) {
+      handler_failed(m, nc);
+      return;
+    }
+  }
+  if (co == NULL) return;
+  if (ev == MG_EV_POLL && !m->poll_events) return;
+  if (!m->stop_dispatch) call_handler(m, co, ev, ev_data);
+  if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
+}
+
+/* ---- GIL release around the wait ------------------------------------------------- */
+
+static void release_gil(struct mg_mgr *mgr) {
+  ((ManagerObject *) mgr->user_data)->waiting = PyEval_SaveThread();
+}
+
+static void take_gil(struct mg_mgr *mgr) {
+  ManagerObject *m = (ManagerObject *) mgr->user_data;
+  PyEval_RestoreThread(m->waiting);
+  m->waiting = NULL;
+}
+
+/* ---- construction and lifetime -------------------------------------------------- */
+
+static PyObject *Manager_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"poll_events", NULL};
+  int poll_events = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$p:Manager", kwlist, &poll_events))
+    return NULL;
+  ManagerObject *m = (ManagerObject *) type->tp_alloc(type, 0);
+  if (m == NULL) return NULL;
+  m->state = (mgio_state *) PyType_GetModuleState(type);
+  m->broadcasts = PyList_New(0);
+  if (m->state == NULL || m->broadcasts == NULL) {
+    Py_DECREF(m);
+    return NULL;
+  }
+  m->poll_events = (char) poll_events;
+  mg_mgr_init(&m->mgr, m);
+  m->mgr.before_wait = release_gil;
+  m->mgr.after_wait = take_gil;
+  m->open = 1;
+  if (m->mgr.ctl[1] == INVALID_SOCKET) {
+    Py_DECREF(m);
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  return (PyObject *) m;
+}
+
+/* Frees the C manager: every connection gets EV_CLOSE (handlers run unless
+ * `quietly`) and is detached from its Python object. */
+static void free_manager(ManagerObject *m, int quietly) {
+  if (!m->open) return;
+  m->open = 0;
+  if (quietly) m->stop_dispatch = 1;
+  m->polling++;
+  mg_mgr_free(&m->mgr);
+  m->polling--;
+}
+
+static int Manager_traverse(ManagerObject *m, visitproc visit, void *arg) {
+  Py_VISIT(Py_TYPE(m));
+  Py_VISIT(m->error);
+  Py_VISIT(m->broadcasts);
+  if (m->open) {
+    for (struct mg_connection *c = m->mgr.active_connections; c != NULL; c = c->next)
+      Py_VISIT((PyObject *) c->user_data);
+  }
+  return 0;
+}
+
+static int Manager_clear(ManagerObject *m) {
+  free_manager(m, 1);
+  Py_CLEAR(m->error);
+  Py_CLEAR(m->broadcasts);
+  return 0;
+}
+
+static void Manager_dealloc(ManagerObject *m) {
+  PyTypeObject *type = Py_TYPE(m);
+  PyObject_GC_UnTrack(m);
+  if (m->weakrefs != NULL) PyObject_ClearWeakRefs((PyObject *) m);
+  Manager_clear(m);
+  type->tp_free(m);
+  Py_DECREF(type);
+}
+
+/* ---- methods -------------------------------------------------------------------- */
+
+static int check_open(ManagerObject *m) {
+  if (!m->open) {
+    PyErr_SetString(PyExc_RuntimeError, "the manager is closed");
+    return -1;
+  }
+  return 0;
+}
+
+/* Makes a listener or an outbound connection and its Connection object. */
+static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwargs,
+                                 int listen) {
+  static char *kwlist[] = {"address", "handler", NULL};
+  const char *address;
+  PyObject *handler = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, listen ? "s|O:bind" : "s|O:connect", kwlist,
+                                   &address, &handler) ||
+      check_open(m) < 0)
+    return NULL;
+  if (handler != Py_None && !PyCallable_Check(handler))
+    return PyErr_Format(PyExc_TypeError, "handler must be callable or None");
+  const char *err = NULL;
+  struct mg_connection *nc;
+  if (listen) {
+    struct mg_bind_opts o = {.error_string = &err};
+    nc = mg_bind_opt(&m->mgr, address, mgio_dispatch, o);
+  } else {
+    struct mg_connect_opts o = {.error_string = &err};
+    nc = mg_connect_opt(&m->mgr, address, mgio_dispatch, o);
+  }
+  if (nc == NULL) {
+    int parse = err != NULL && strcmp(err, "cannot parse address") == 0;
+    return PyErr_Format(parse ? PyExc_ValueError : PyExc_OSError, "%s: %s",
+                        err != NULL ? err : "failed", address);
+  }
+  ConnectionObject *co = mgio_connection_attach(m, nc, handler);
+  if (co == NULL) {
+    nc->flags |= MG_F_CLOSE_IMMEDIATELY;
+    return NULL;
+  }
+  return Py_NewRef(co);
+}
+
+static PyObject *Manager_bind(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  return make_connection(m, args, kwargs, 1);
+}
+
+static PyObject *Manager_connect(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  return make_connection(m, args, kwargs, 0);
+}
+
+static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
+  if (check_open(m) < 0) return NULL;
+  struct mg_connection *nc = mg_add_sock(&m->mgr, INVALID_SOCKET, mgio_dispatch);
+  if (nc == NULL) return PyErr_NoMemory();
+  ConnectionObject *co = mgio_connection_attach(m, nc, handler);
+  if (co == NULL) {
+    nc->flags |= MG_F_CLOSE_IMMEDIATELY;
+    return NULL;
+  }
+  return Py_NewRef(co);
+}
+
+/* Runs the broadcasts queued since the last poll: func(conn, *args) for each connection. */
+static int run_broadcasts(ManagerObject *m) {
+  while (PyList_GET_SIZE(m->broadcasts) > 0 && m->error == NULL) {
+    PyObject *item = Py_NewRef(PyList_GET_ITEM(m->broadcasts, 0));
+    if (PySequence_DelItem(m->broadcasts, 0) < 0) {
+      Py_DECREF(item);
+      return -1;
+    }
+    PyObject *func = PyTuple_GET_ITEM(item, 0), *args = PyTuple_GET_ITEM(item, 1);
+    for (struct mg_connection *c = m->mgr.active_connections; c != NULL && m->error == NULL;
+         c = c->next) {
+      ConnectionObject *co = (ConnectionObject *) c->user_data;
+      if (co == NULL || (c->flags & MG_F_CLOSE_IMMEDIATELY)) continue;
+      PyObject *call_args = PyTuple_New(PyTuple_GET_SIZE(args) + 1);
+      if (call_args == NULL) break;
+      PyTuple_SET_ITEM(call_args, 0, Py_NewRef(co));
+      for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
+        PyTuple_SET_ITEM(call_args, i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
+      PyObject *r = PyObject_Call(func, call_args, NULL);
+      Py_DECREF(call_args);
+      if (r == NULL)
+        handler_failed(m, c);
+      else
+        Py_DECREF(r);
+    }
+    Py_DECREF(item);
+  }
+  return 0;
+}
+
+/* The pending handler exception as the current one, or a pending signal's. -1 if any. */
+static int raise_pending(ManagerObject *m) {
+  m->stop_dispatch = 0;
+  if (m->error != NULL) {
+    PyObject *e = m->error;
+    m->error = NULL;
+    PyErr_SetObject((PyObject *) Py_TYPE(e), e);
+    Py_DECREF(e);
+    return -1;
+  }
+  return PyErr_CheckSignals();
+}
+
+static PyObject *Manager_poll(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"timeout_ms", NULL};
+  int timeout_ms = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:poll", kwlist, &timeout_ms) ||
+      check_open(m) < 0)
+    return NULL;
+  if (m->polling) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "poll() is already running for this manager (from a handler or "
+                    "another thread); use wakeup() or broadcast() to reach it");
+    return NULL;
+  }
+  m->polling = 1;
+  int calls = mg_mgr_poll(&m->mgr, timeout_ms);
+  run_broadcasts(m);
+  m->polling = 0;
+  if (raise_pending(m) < 0) return NULL;
+  return PyLong_FromLong(calls);
+}
+
+static PyObject *Manager_wakeup(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  if (m->open) mg_mgr_wakeup(&m->mgr);
+  Py_RETURN_NONE;
+}
+
+static PyObject *Manager_broadcast(ManagerObject *m, PyObject *args) {
+  if (PyTuple_GET_SIZE(args) < 1 || !PyCallable_Check(PyTuple_GET_ITEM(args, 0)))
+    return PyErr_Format(PyExc_TypeError, "broadcast(func, *args): func must be callable");
+  if (check_open(m) < 0) return NULL;
+  PyObject *rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
+  PyObject *item = rest != NULL ? PyTuple_Pack(2, PyTuple_GET_ITEM(args, 0), rest) : NULL;
+  Py_XDECREF(rest);
+  if (item == NULL) return NULL;
+  /* list.append is atomic under the GIL: any thread may queue while another polls */
+  int rc = PyList_Append(m->broadcasts, item);
+  Py_DECREF(item);
+  if (rc < 0) return NULL;
+  mg_mgr_wakeup(&m->mgr);
+  Py_RETURN_NONE;
+}
+
+static PyObject *Manager_fileno(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  if (check_open(m) < 0) return NULL;
+  return PyLong_FromLong(mg_mgr_fileno(&m->mgr));
+}
+
+static PyObject *Manager_next_timer(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  if (check_open(m) < 0) return NULL;
+  if (PyList_GET_SIZE(m->broadcasts) > 0) return PyFloat_FromDouble(1); /* due now */
+  return PyFloat_FromDouble(mg_mgr_next_timer(&m->mgr));
+}
+
+static PyObject *Manager_close(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  if (m->polling) {
+    PyErr_SetString(PyExc_RuntimeError, "close() while poll() runs; call stop() instead");
+    return NULL;
+  }
+  free_manager(m, 0);
+  if (raise_pending(m) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Manager_enter(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  return Py_NewRef(m);
+}
+
+static PyObject *Manager_exit(ManagerObject *m, PyObject *args) {
+  (void) args;
+  return Manager_close(m, NULL);
+}
+
+static PyObject *Manager_get_connections(ManagerObject *m, void *closure) {
+  (void) closure;
+  PyObject *list = PyList_New(0);
+  if (list == NULL || !m->open) return list;
+  for (struct mg_connection *c = m->mgr.active_connections; c != NULL; c = c->next) {
+    if (c->user_data != NULL && PyList_Append(list, (PyObject *) c->user_data) < 0) {
+      Py_DECREF(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+static PyObject *Manager_get_closed(ManagerObject *m, void *closure) {
+  (void) closure;
+  return PyBool_FromLong(!m->open);
+}
+
+static PyObject *Manager_get_max_connections(ManagerObject *m, void *closure) {
+  (void) closure;
+  return PyLong_FromSize_t(m->mgr.max_connections);
+}
+
+static int Manager_set_max_connections(ManagerObject *m, PyObject *v, void *closure) {
+  (void) closure;
+  size_t n = v != NULL ? PyLong_AsSize_t(v) : 0;
+  if (v == NULL || (n == (size_t) -1 && PyErr_Occurred())) {
+    if (v == NULL) PyErr_SetString(PyExc_AttributeError, "cannot delete max_connections");
+    return -1;
+  }
+  m->mgr.max_connections = n;
+  return 0;
+}
+
+static PyObject *mgio_time(PyObject *cls, PyObject *unused) {
+  (void) cls;
+  (void) unused;
+  return PyFloat_FromDouble(mg_time());
+}
+
+static PyMethodDef Manager_methods[] = {
+    {"bind", (PyCFunction) (void (*)(void)) Manager_bind, METH_VARARGS | METH_KEYWORDS,
+     "bind(address, handler=None)\n--\n\nListen on \"[tcp://|udp://][host]:port\"; port 0 "
+     "picks a free one (see local_address). Accepted connections share the handler."},
+    {"connect", (PyCFunction) (void (*)(void)) Manager_connect, METH_VARARGS | METH_KEYWORDS,
+     "connect(address, handler=None)\n--\n\nConnect without blocking; the handler gets "
+     "EV_CONNECT with 0 or an error number first (-1: the name did not resolve)."},
+    {"add_timer", (PyCFunction) Manager_add_timer, METH_O,
+     "add_timer(handler, /)\n--\n\nA connection without a socket, for EV_TIMER events."},
+    {"poll", (PyCFunction) (void (*)(void)) Manager_poll, METH_VARARGS | METH_KEYWORDS,
+     "poll(timeout_ms=0)\n--\n\nOne iteration; returns the number of events delivered. "
+     "Re-raises the first exception a handler raised (its connection is closed)."},
+    {"wakeup", (PyCFunction) Manager_wakeup, METH_NOARGS,
+     "wakeup()\n--\n\nMake a running poll() return soon. Safe from any thread."},
+    {"broadcast", (PyCFunction) Manager_broadcast, METH_VARARGS,
+     "broadcast(func, /, *args)\n--\n\nCall func(conn, *args) for every connection on the "
+     "polling thread, during the next poll(). Safe from any thread."},
+    {"fileno", (PyCFunction) Manager_fileno, METH_NOARGS,
+     "fileno()\n--\n\nA descriptor that becomes readable when poll() has I/O to do."},
+    {"next_timer", (PyCFunction) Manager_next_timer, METH_NOARGS,
+     "next_timer()\n--\n\nWhen poll() must run next without I/O (mgio.time() scale); "
+     "0.0 if nothing is scheduled."},
+    {"close", (PyCFunction) Manager_close, METH_NOARGS,
+     "close()\n--\n\nClose every connection (handlers get EV_CLOSE) and release the "
+     "manager."},
+    {"__enter__", (PyCFunction) Manager_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction) Manager_exit, METH_VARARGS, NULL},
+    {"time", (PyCFunction) mgio_time, METH_NOARGS | METH_STATIC,
+     "time()\n--\n\nSeconds since the epoch, as the manager's timers count them."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef Manager_members[] = {
+    {"poll_events", T_BOOL, offsetof(ManagerObject, poll_events), 0,
+     "Deliver EV_POLL (every connection, every poll) to handlers; off by default."},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ManagerObject, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef Manager_getset[] = {
+    {"connections", (getter) Manager_get_connections, NULL,
+     "The live connections, listeners included, newest first.", NULL},
+    {"closed", (getter) Manager_get_closed, NULL, "True after close().", NULL},
+    {"max_connections", (getter) Manager_get_max_connections,
+     (setter) Manager_set_max_connections,
+     "Accepted plus outbound connections allowed at once (default 1024).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot Manager_slots[] = {
+    {Py_tp_doc, (void *) "Manager(*, poll_events=False)\n--\n\n"
+                         "An event manager: owns connections and turns their I/O into "
+                         "handler calls. Use from one thread; wakeup() and broadcast() "
+                         "may be called from any."},
+    {Py_tp_new, Manager_new},
+    {Py_tp_dealloc, Manager_dealloc},
+    {Py_tp_traverse, Manager_traverse},
+    {Py_tp_clear, Manager_clear},
+    {Py_tp_methods, Manager_methods},
+    {Py_tp_members, Manager_members},
+    {Py_tp_getset, Manager_getset},
+    {0, NULL},
+};
+
+static PyType_Spec Manager_spec = {
+    .name = "mgio.Manager",
+    .basicsize = sizeof(ManagerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Manager_slots,
+};
+
+int mgio_manager_type_add(PyObject *module, mgio_state *st) {
+  st->manager_type = (PyTypeObject *) PyType_FromModuleAndSpec(module, &Manager_spec, NULL);
+  if (st->manager_type == NULL) return -1;
+  return PyModule_AddType(module, st->manager_type);
+}
