@@ -57,9 +57,13 @@ static void update(struct mg_mgr *mgr, struct mg_connection *c) {
   c->io_interest = want | MG__IO_REGISTERED;
 }
 
-int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready) {
+void mg__backend_sync(struct mg_mgr *mgr) {
   for (struct mg_connection *c = mgr->active_connections; c != NULL; c = c->next)
     update(mgr, c);
+}
+
+int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready) {
+  mg__backend_sync(mgr);
   struct epoll_event events[MAX_EVENTS];
   int n = epoll_wait(mgr->backend_fd, events, MAX_EVENTS, ms);
   if (n < 0) return -1;

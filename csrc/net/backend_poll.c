@@ -39,6 +39,10 @@ void mg__backend_forget(struct mg_mgr *mgr, struct mg_connection *c) {
   c->io_interest = 0;
 }
 
+void mg__backend_sync(struct mg_mgr *mgr) {
+  (void) mgr; /* the array is rebuilt on every wait */
+}
+
 /* Room for n descriptors; 0 or -1. */
 static int reserve(struct poll_state *st, size_t n) {
   if (n <= st->cap) return 0;

@@ -85,7 +85,11 @@ int mg__backend_init(struct mg_mgr *mgr);
 void mg__backend_free(struct mg_mgr *mgr);
 /* Stops watching c->sock; call before closing it. */
 void mg__backend_forget(struct mg_mgr *mgr, struct mg_connection *c);
-/* Brings registrations in line with each connection's io_interest, waits up to `ms`
+/* Brings the backend's registrations in line with what each connection wants now. Run
+ * at the end of every poll too, so that mg_mgr_fileno() reflects connections made during
+ * it (an external loop waits on that descriptor alone). */
+void mg__backend_sync(struct mg_mgr *mgr);
+/* Syncs registrations (as mg__backend_sync), waits up to `ms`
  * (-1: no limit), and sets io_ready on the connections that are ready. Sets *ctl_ready
  * when the control socket has messages. Returns -1 on failure (errno set), else 0. */
 int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready);

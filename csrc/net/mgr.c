@@ -203,6 +203,7 @@ int mg_mgr_poll(struct mg_mgr *mgr, int milli) {
     service(c, now);
   }
   close_due_connections(mgr, 0);
+  mg__backend_sync(mgr);
   mgr->polling--;
   mg__polling_mgr = outer;
   return mgr->num_calls - calls_before;

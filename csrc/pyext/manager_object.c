@@ -270,12 +270,9 @@ static int raise_pending(ManagerObject *m) {
   return PyErr_CheckSignals();
 }
 
-static PyObject *Manager_poll(ManagerObject *m, PyObject *args, PyObject *kwargs) {
-  static char *kwlist[] = {"timeout_ms", NULL};
-  int timeout_ms = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:poll", kwlist, &timeout_ms) ||
-      check_open(m) < 0)
-    return NULL;
+/* One mg_mgr_poll and the queued broadcasts; the handlers' first exception, if any. */
+static PyObject *poll_once(ManagerObject *m, int timeout_ms) {
+  if (check_open(m) < 0) return NULL;
   if (m->polling) {
     PyErr_SetString(PyExc_RuntimeError,
                     "poll() is already running for this manager (from a handler or "
@@ -288,6 +285,32 @@ static PyObject *Manager_poll(ManagerObject *m, PyObject *args, PyObject *kwargs
   m->polling = 0;
   if (raise_pending(m) < 0) return NULL;
   return PyLong_FromLong(calls);
+}
+
+static PyObject *Manager_poll(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"timeout_ms", NULL};
+  int timeout_ms = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|i:poll", kwlist, &timeout_ms)) return NULL;
+  return poll_once(m, timeout_ms);
+}
+
+static PyObject *Manager_run(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  m->stopped = 0;
+  while (!m->stopped && m->open) {
+    PyObject *r = poll_once(m, 1000); /* stop() and signals wake it sooner */
+    if (r == NULL) return NULL;
+    Py_DECREF(r);
+    if (!m->stopped && m->open && m->mgr.active_connections == NULL) break; /* nothing left */
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *Manager_stop(ManagerObject *m, PyObject *unused) {
+  (void) unused;
+  m->stopped = 1;
+  if (m->open) mg_mgr_wakeup(&m->mgr);
+  Py_RETURN_NONE;
 }
 
 static PyObject *Manager_wakeup(ManagerObject *m, PyObject *unused) {
@@ -398,6 +421,12 @@ static PyMethodDef Manager_methods[] = {
     {"poll", (PyCFunction) (void (*)(void)) Manager_poll, METH_VARARGS | METH_KEYWORDS,
      "poll(timeout_ms=0)\n--\n\nOne iteration; returns the number of events delivered. "
      "Re-raises the first exception a handler raised (its connection is closed)."},
+    {"run", (PyCFunction) Manager_run, METH_NOARGS,
+     "run()\n--\n\nPoll until stop() is called, the manager is closed or has no "
+     "connections left. Handler exceptions and KeyboardInterrupt propagate."},
+    {"stop", (PyCFunction) Manager_stop, METH_NOARGS,
+     "stop()\n--\n\nMake run() return after the current iteration. Safe from any thread "
+     "and from handlers."},
     {"wakeup", (PyCFunction) Manager_wakeup, METH_NOARGS,
      "wakeup()\n--\n\nMake a running poll() return soon. Safe from any thread."},
     {"broadcast", (PyCFunction) Manager_broadcast, METH_VARARGS,

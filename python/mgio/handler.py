@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ._core import Connection
 from .events import Event
@@ -32,7 +32,7 @@ class Handler:
         # Resolve the methods once per class, not once per event.
         cls._mgio_methods = {ev: name for ev, name in _METHODS.items() if hasattr(cls, name)}
 
-    _mgio_methods: dict[int, str] = {}
+    _mgio_methods: ClassVar[dict[int, str]] = {}
 
     def __call__(self, conn: Connection, ev: int, data: Any) -> None:
         name = self._mgio_methods.get(ev)
