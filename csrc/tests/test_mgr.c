@@ -464,3 +464,50 @@ TEST(mgr_free_null_and_fileno) {
 #endif
   CHECK(next == 1234.5);
 }
+
+/* 200 clients at once, each with its own message, each gets its own echo back. */
+#define MANY 200
+struct many {
+  struct log logs[MANY];
+  char expect[MANY][24];
+  int mismatches;
+  size_t done;
+};
+
+static void many_client(struct mg_connection *c, int ev, void *ev_data) {
+  (void) ev_data;
+  struct log *lg = (struct log *) c->user_data;
+  struct many *all = (struct many *) c->mgr->user_data;
+  size_t i = (size_t) (lg - all->logs);
+  if (ev == MG_EV_CONNECT) mg_send(c, all->expect[i], (int) strlen(all->expect[i]));
+  if (ev == MG_EV_RECV && c->recv_mbuf.len >= strlen(all->expect[i])) {
+    if (memcmp(c->recv_mbuf.buf, all->expect[i], strlen(all->expect[i])) != 0)
+      all->mismatches++;
+    all->done++;
+    c->flags |= MG_F_CLOSE_IMMEDIATELY;
+  }
+}
+
+static int all_done(void *arg) {
+  return ((struct many *) arg)->done == MANY;
+}
+
+TEST(mgr_two_hundred_concurrent_clients) {
+  struct mg_mgr mgr;
+  static struct many all;
+  char url[96];
+  memset(&all, 0, sizeof(all));
+  mg_mgr_init(&mgr, &all);
+  CHECK(listen_on(&mgr, "127.0.0.1:0", echo_server, url, sizeof(url)) != NULL);
+  struct mg_connect_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  for (int i = 0; i < MANY; i++) {
+    snprintf(all.expect[i], sizeof(all.expect[i]), "client-%d", i);
+    opts.user_data = &all.logs[i];
+    CHECK(mg_connect_opt(&mgr, url, many_client, opts) != NULL);
+  }
+  int ok = poll_until(&mgr, all_done, &all);
+  mg_mgr_free(&mgr);
+  CHECK(ok);
+  CHECK(all.mismatches == 0);
+}
