@@ -1,6 +1,7 @@
 """The mgio command line: ``python -m mgio`` (also installed as ``mgio``).
 
-Until the server lands, it offers ``demo``: a short tour of Mbuf with a real socket pair.
+Until the HTTP server lands, it offers ``demo``: an echo server and client over loopback
+and a short tour of Mbuf.
 """
 
 from __future__ import annotations
@@ -8,31 +9,55 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import time
 
-from . import Mbuf, __version__
+from . import EV_CONNECT, EV_RECV, Connection, Manager, Mbuf, __version__
 
 
 def demo() -> int:
-    """Receives into an Mbuf from a socket pair and consumes it from the front."""
+    """An echo server and a client in one Manager, then an Mbuf over a socket pair."""
+    replies: list[bytes] = []
+
+    def echo(conn: Connection, ev: int, data: object) -> None:
+        if ev == EV_RECV:
+            conn.send(bytes(conn.recv_buf))
+            conn.recv_buf.clear()
+
+    def client(conn: Connection, ev: int, data: object) -> None:
+        if ev == EV_CONNECT:
+            conn.send(b"hello, mgio")
+        elif ev == EV_RECV:
+            replies.append(bytes(conn.recv_buf))
+            conn.close()
+
+    with Manager() as mgr:
+        listener = mgr.bind("tcp://127.0.0.1:0", echo)
+        host, port = listener.local_address
+        print(f"echo server on {host}:{port}")
+        conn = mgr.connect(f"{host}:{port}", client)
+        deadline = time.monotonic() + 5
+        while not conn.closed and time.monotonic() < deadline:
+            mgr.poll(100)
+    print(f"the client got back: {b''.join(replies)!r}")
+
     left, right = socket.socketpair()
     with left, right:
         right.sendall(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n")
         buf = Mbuf(bytes(64))
         n = left.recv_into(buf)  # the Mbuf is a writable buffer
         del buf[n:]
-        print(f"received {n} bytes: {buf!r}")
         line_end = bytes(buf).index(b"\r\n")
-        print(f"request line: {buf[:line_end].decode()}")
+        print(f"an Mbuf received {n} bytes; request line: {buf[:line_end].decode()}")
         buf.remove(line_end + 2)
         print(f"left after consuming it: {len(buf)} bytes, capacity {buf.size}")
-    return 0
+    return 0 if replies else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mgio", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"mgio {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="a short tour of Mbuf over a socket pair")
+    sub.add_parser("demo", help="an echo server and client over loopback, and an Mbuf")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_readme_python_example_runs():
-    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
-    exec(compile(code, str(README), "exec"), {})
+def test_readme_python_examples_run(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2
+    # The example loops until its connection closes: bound it, so a bug fails, not hangs.
+    def too_slow(signum, frame):
+        raise TimeoutError("a README example ran for 10 s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        for code in blocks:
+            exec(compile(code, str(README), "exec"), {})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert "b'hello'" in capsys.readouterr().out
