@@ -105,18 +105,28 @@ static sock_t open_listener(union socket_address *sa, int sock_type) {
   return s;
 }
 
+/* Parses `address` for a new connection of `mgr` (see mg__parse_address); on
+ * MG__PARSE_ERROR *error_string says why. */
+static int parse_for(struct mg_mgr *mgr, const char *address, union socket_address *sa,
+                     int *sock_type, char host[256], const char **error_string) {
+  if (mgr->ctl[1] == INVALID_SOCKET) {
+    set_error(error_string, "the manager could not be initialised");
+    return MG__PARSE_ERROR;
+  }
+  int kind = mg__parse_address(address, sa, sock_type, host, 256);
+  if (kind == MG__PARSE_ERROR) set_error(error_string, "cannot parse address");
+  return kind;
+}
+
 struct mg_connection *mg_bind_opt(struct mg_mgr *mgr, const char *address,
                                   mg_event_handler_t handler, struct mg_bind_opts opts) {
   union socket_address sa;
   int sock_type;
   char host[256];
-  if (mgr->ctl[1] == INVALID_SOCKET) {
-    set_error(opts.error_string, "the manager could not be initialised");
-    return NULL;
-  }
-  int kind = mg__parse_address(address, &sa, &sock_type, host, sizeof(host));
-  if (kind == MG__PARSE_ERROR || (kind == MG__PARSE_NAME && resolve_now(host, sock_type, &sa))) {
-    set_error(opts.error_string, "cannot parse address");
+  int kind = parse_for(mgr, address, &sa, &sock_type, host, opts.error_string);
+  if (kind == MG__PARSE_ERROR) return NULL;
+  if (kind == MG__PARSE_NAME && resolve_now(host, sock_type, &sa) != 0) {
+    set_error(opts.error_string, "cannot resolve address");
     return NULL;
   }
   sock_t s = open_listener(&sa, sock_type);
@@ -174,15 +184,8 @@ struct mg_connection *mg_connect_opt(struct mg_mgr *mgr, const char *address,
   union socket_address sa;
   int sock_type;
   char host[256];
-  if (mgr->ctl[1] == INVALID_SOCKET) {
-    set_error(opts.error_string, "the manager could not be initialised");
-    return NULL;
-  }
-  int kind = mg__parse_address(address, &sa, &sock_type, host, sizeof(host));
-  if (kind == MG__PARSE_ERROR) {
-    set_error(opts.error_string, "cannot parse address");
-    return NULL;
-  }
+  int kind = parse_for(mgr, address, &sa, &sock_type, host, opts.error_string);
+  if (kind == MG__PARSE_ERROR) return NULL;
   if (mgr->num_connections >= mgr->max_connections) {
     set_error(opts.error_string, "too many connections");
     return NULL;

@@ -91,6 +91,15 @@ static struct mg_connection *listen_on(struct mg_mgr *mgr, const char *addr,
   return lc;
 }
 
+/* mg_connect with user_data set, as most tests want. */
+static struct mg_connection *connect_with(struct mg_mgr *mgr, const char *url,
+                                          mg_event_handler_t h, void *user_data) {
+  struct mg_connect_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.user_data = user_data;
+  return mg_connect_opt(mgr, url, h, opts);
+}
+
 static void echo_round_trip(const char *bind_addr) {
   struct mg_mgr mgr;
   struct log lg;
@@ -98,10 +107,7 @@ static void echo_round_trip(const char *bind_addr) {
   memset(&lg, 0, sizeof(lg));
   mg_mgr_init(&mgr, NULL);
   CHECK(listen_on(&mgr, bind_addr, echo_server, url, sizeof(url)) != NULL);
-  struct mg_connect_opts opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.user_data = &lg;
-  struct mg_connection *c = mg_connect_opt(&mgr, url, logging_client, opts);
+  struct mg_connection *c = connect_with(&mgr, url, logging_client, &lg);
   CHECK(c != NULL);
   mg_send(c, "hello", 5);
   struct want_bytes w = {&lg, 5};
@@ -133,10 +139,7 @@ TEST(mgr_connect_refused_then_close) {
   CHECK(lc != NULL);
   lc->flags |= MG_F_CLOSE_IMMEDIATELY;
   mg_mgr_poll(&mgr, 0);
-  struct mg_connect_opts opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.user_data = &lg;
-  CHECK(mg_connect_opt(&mgr, url, logging_client, opts) != NULL);
+  CHECK(connect_with(&mgr, url, logging_client, &lg) != NULL);
   int ok = poll_until(&mgr, closed, &lg);
   mg_mgr_free(&mgr);
   CHECK(ok);
@@ -190,10 +193,7 @@ TEST(mgr_resolves_localhost_name) {
   CHECK(lc != NULL);
   char name[96];
   snprintf(name, sizeof(name), "localhost:%s", strchr(url, ':') + 1);
-  struct mg_connect_opts opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.user_data = &lg;
-  struct mg_connection *c = mg_connect_opt(&mgr, name, logging_client, opts);
+  struct mg_connection *c = connect_with(&mgr, name, logging_client, &lg);
   CHECK(c != NULL);
   mg_send(c, "abc", 3);
   struct want_bytes w = {&lg, 3};
@@ -294,10 +294,7 @@ TEST(mgr_bulk_transfer_with_backpressure) {
   struct mg_connection *lc = listen_on(&mgr, "127.0.0.1:0", bulk_sink, url, sizeof(url));
   CHECK(lc != NULL);
   lc->user_data = &b;
-  struct mg_connect_opts opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.user_data = &b;
-  CHECK(mg_connect_opt(&mgr, url, bulk_source, opts) != NULL);
+  CHECK(connect_with(&mgr, url, bulk_source, &b) != NULL);
   int ok = poll_until(&mgr, bulk_done, &b);
   mg_mgr_free(&mgr);
   CHECK(ok);
@@ -322,10 +319,7 @@ TEST(mgr_send_and_close_delivers_everything) {
   memset(&lg, 0, sizeof(lg));
   mg_mgr_init(&mgr, NULL);
   CHECK(listen_on(&mgr, "127.0.0.1:0", say_bye, url, sizeof(url)) != NULL);
-  struct mg_connect_opts opts;
-  memset(&opts, 0, sizeof(opts));
-  opts.user_data = &lg;
-  CHECK(mg_connect_opt(&mgr, url, logging_client, opts) != NULL);
+  CHECK(connect_with(&mgr, url, logging_client, &lg) != NULL);
   int ok = poll_until(&mgr, closed, &lg);
   mg_mgr_free(&mgr);
   CHECK(ok);
