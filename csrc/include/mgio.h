@@ -468,8 +468,9 @@ struct mg_mgr {
   struct mg__resolver *resolver; /* shared with resolver threads; see net/resolve.c */
   int polling;                   /* nonzero while mg_mgr_poll runs */
   unsigned long long next_id;    /* connection ids, for messages that outlive a pointer */
-  /* mgio extension: called right before and after mg_mgr_poll blocks in the backend
-   * (e.g. to release a language runtime's lock while waiting). NULL: nothing. */
+  /* mgio extension: called right before and after mg_mgr_poll blocks in epoll_wait or
+   * poll, and around nothing else (e.g. to release a language runtime's lock while
+   * waiting). NULL: nothing. */
   void (*before_wait)(struct mg_mgr *mgr);
   void (*after_wait)(struct mg_mgr *mgr);
 };
@@ -568,7 +569,9 @@ void mg_mgr_wakeup(struct mg_mgr *mgr);
 
 /* mgio extension: a descriptor that becomes readable whenever the manager has I/O to do
  * (for event-loop integration; poll it, then call mg_mgr_poll(mgr, 0)). -1 with the
- * poll(2) backend. */
+ * poll(2) backend. It reflects the connections as they were when mg_mgr_poll last
+ * returned: after making connections, queueing output or setting timers outside a poll,
+ * call mg_mgr_wakeup() so that the loop polls again. */
 int mg_mgr_fileno(struct mg_mgr *mgr);
 
 /* mgio extension: when mg_mgr_poll must run next even if no descriptor becomes ready

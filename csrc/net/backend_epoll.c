@@ -57,6 +57,17 @@ static void update(struct mg_mgr *mgr, struct mg_connection *c) {
   c->io_interest = want | MG__IO_REGISTERED;
 }
 
+struct epoll_args {
+  int fd;
+  struct epoll_event *events;
+  int ms;
+};
+
+static int call_epoll_wait(void *arg) {
+  struct epoll_args *a = (struct epoll_args *) arg;
+  return epoll_wait(a->fd, a->events, MAX_EVENTS, a->ms);
+}
+
 void mg__backend_sync(struct mg_mgr *mgr) {
   for (struct mg_connection *c = mgr->active_connections; c != NULL; c = c->next)
     update(mgr, c);
@@ -65,7 +76,8 @@ void mg__backend_sync(struct mg_mgr *mgr) {
 int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready) {
   mg__backend_sync(mgr);
   struct epoll_event events[MAX_EVENTS];
-  int n = epoll_wait(mgr->backend_fd, events, MAX_EVENTS, ms);
+  struct epoll_args args = {mgr->backend_fd, events, ms};
+  int n = mg__blocking_call(mgr, call_epoll_wait, &args);
   if (n < 0) return -1;
   for (int i = 0; i < n; i++) {
     struct mg_connection *c = (struct mg_connection *) events[i].data.ptr;

@@ -57,6 +57,17 @@ static int reserve(struct poll_state *st, size_t n) {
   return 0;
 }
 
+struct poll_args {
+  struct pollfd *pfds;
+  nfds_t n;
+  int ms;
+};
+
+static int call_poll(void *arg) {
+  struct poll_args *a = (struct poll_args *) arg;
+  return poll(a->pfds, a->n, a->ms);
+}
+
 static void watch(struct poll_state *st, nfds_t i, sock_t fd, unsigned int want,
                   struct mg_connection *c) {
   st->pfds[i].fd = fd;
@@ -81,7 +92,8 @@ int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready) {
     c->io_interest = want;
     if (want != 0) watch(st, used++, c->sock, want, c);
   }
-  int rc = poll(st->pfds, used, ms);
+  struct poll_args args = {st->pfds, used, ms};
+  int rc = mg__blocking_call(mgr, call_poll, &args);
   for (nfds_t i = 0; rc > 0 && i < used; i++) {
     short r = st->pfds[i].revents;
     if (r == 0) continue;

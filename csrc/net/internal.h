@@ -89,7 +89,9 @@ void mg__backend_forget(struct mg_mgr *mgr, struct mg_connection *c);
  * at the end of every poll too, so that mg_mgr_fileno() reflects connections made during
  * it (an external loop waits on that descriptor alone). */
 void mg__backend_sync(struct mg_mgr *mgr);
-/* Syncs registrations (as mg__backend_sync), waits up to `ms`
+/* Calls the manager's wait hooks around a blocking system call; keeps its errno. */
+int mg__blocking_call(struct mg_mgr *mgr, int (*call)(void *arg), void *arg);
+/* Syncs registrations (as mg__backend_sync), waits up to `ms` (through mg__blocking_call)
  * (-1: no limit), and sets io_ready on the connections that are ready. Sets *ctl_ready
  * when the control socket has messages. Returns -1 on failure (errno set), else 0. */
 int mg__backend_wait(struct mg_mgr *mgr, int ms, int *ctl_ready);

@@ -166,6 +166,15 @@ static void close_due_connections(struct mg_mgr *mgr, int everything) {
   }
 }
 
+int mg__blocking_call(struct mg_mgr *mgr, int (*call)(void *arg), void *arg) {
+  if (mgr->before_wait != NULL) mgr->before_wait(mgr);
+  int rc = call(arg);
+  int saved = errno;
+  if (mgr->after_wait != NULL) mgr->after_wait(mgr);
+  errno = saved;
+  return rc;
+}
+
 /* Timer, poll event, I/O and the UDP peers' sends of one connection. */
 static void service(struct mg_connection *c, double now) {
   if (c->flags & MG_F_CLOSE_IMMEDIATELY) return;
@@ -184,12 +193,8 @@ int mg_mgr_poll(struct mg_mgr *mgr, int milli) {
   int calls_before = mgr->num_calls;
   int ctl_ready = 0;
   if (mgr->ctl[1] == INVALID_SOCKET) return 0; /* the manager never got its sockets */
-  int ms = wait_ms(mgr, milli, mg_time());
-  if (mgr->before_wait != NULL) mgr->before_wait(mgr);
-  int rc = mg__backend_wait(mgr, ms, &ctl_ready);
-  int wait_errno = errno;
-  if (mgr->after_wait != NULL) mgr->after_wait(mgr);
-  if (rc != 0 && wait_errno != EINTR) return 0; /* EINTR: a signal; service and return */
+  int rc = mg__backend_wait(mgr, wait_ms(mgr, milli, mg_time()), &ctl_ready);
+  if (rc != 0 && errno != EINTR) return 0; /* EINTR: a signal; service and return */
   struct mg_mgr *outer = mg__polling_mgr;
   mg__polling_mgr = mgr;
   mgr->polling++;

@@ -47,9 +47,14 @@ void mgio_connection_detach(ConnectionObject *co) {
   if (co->nc == NULL) return;
   co->nc->user_data = NULL;
   co->nc = NULL;
-  co->recv_slot = &co->dead;
-  co->send_slot = &co->dead;
+  co->recv_slot = &co->dead_recv;
+  co->send_slot = &co->dead_send;
   Py_DECREF(co);
+}
+
+void mgio_connection_touch(PyObject *conn) {
+  ConnectionObject *co = (ConnectionObject *) conn;
+  if (co->nc != NULL) mgio_manager_touch(co->manager);
 }
 
 /* The live C connection, or NULL with ConnectionError. */
@@ -71,6 +76,7 @@ static PyObject *Connection_send(ConnectionObject *co, PyObject *data) {
     off += n;
   }
   PyBuffer_Release(&view);
+  mgio_manager_touch(co->manager);
   if (nc->send_mbuf.len - before != (size_t) view.len) return PyErr_NoMemory();
   Py_RETURN_NONE;
 }
@@ -82,6 +88,7 @@ static PyObject *Connection_close(ConnectionObject *co, PyObject *args, PyObject
     return NULL;
   if (co->nc != NULL)
     co->nc->flags |= immediately ? MG_F_CLOSE_IMMEDIATELY : MG_F_SEND_AND_CLOSE;
+  mgio_connection_touch((PyObject *) co);
   Py_RETURN_NONE;
 }
 
@@ -90,6 +97,7 @@ static PyObject *Connection_set_timer(ConnectionObject *co, PyObject *arg) {
   if (nc == NULL) return NULL;
   double when = PyFloat_AsDouble(arg);
   if (when == -1.0 && PyErr_Occurred()) return NULL;
+  mgio_manager_touch(co->manager); /* an event loop may be sleeping until the old time */
   return PyFloat_FromDouble(mg_set_timer(nc, when));
 }
 
@@ -113,6 +121,7 @@ static int Connection_set_flags(ConnectionObject *co, PyObject *value, void *clo
     return -1;
   }
   co->nc->flags = fixed | (v & USER_FLAGS);
+  mgio_manager_touch(co->manager);
   return 0;
 }
 
@@ -162,6 +171,7 @@ static int Connection_set_recv_limit(ConnectionObject *co, PyObject *value, void
   size_t v = PyLong_AsSize_t(value);
   if (v == (size_t) -1 && PyErr_Occurred()) return -1;
   co->nc->recv_mbuf_limit = v;
+  mgio_manager_touch(co->manager);
   return 0;
 }
 
@@ -198,7 +208,8 @@ static void Connection_dealloc(ConnectionObject *co) {
   PyTypeObject *type = Py_TYPE(co);
   PyObject_GC_UnTrack(co);
   if (co->weakrefs != NULL) PyObject_ClearWeakRefs((PyObject *) co);
-  mbuf_free(&co->dead);
+  mbuf_free(&co->dead_recv);
+  mbuf_free(&co->dead_send);
   Connection_clear(co);
   Py_CLEAR(co->manager);
   type->tp_free(co);

@@ -2,9 +2,11 @@
  * mgio.Manager: a struct mg_mgr driven from Python. poll() releases the GIL only while
  * the backend waits; every handler runs on the polling thread with the GIL held.
  *
- * Errors: the first exception a handler raises is kept, its connection is closed,
- * no further Python handler runs in that poll (EV_CLOSE bookkeeping still happens), and
- * poll() re-raises it.
+ * Errors: the first exception a handler raises is kept and its connection is closed (its
+ * handler still gets EV_CLOSE, last); the iteration goes on for the other connections,
+ * whose events would otherwise be lost (a skipped EV_RECV leaves its bytes unanswered in
+ * recv_buf, a skipped EV_CLOSE leaks the handler's bookkeeping), and poll() re-raises the
+ * exception when it ends. A later exception in the same poll goes to sys.unraisablehook.
  */
 #include "pyext.h"
 
@@ -14,20 +16,41 @@ static ManagerObject *manager_of(struct mg_connection *nc) {
   return (ManagerObject *) nc->mgr->user_data;
 }
 
-/* Keeps the first exception of this poll; closes the connection whose handler raised. */
+/* The current exception, normalized, with its traceback attached; the error is cleared. */
+static PyObject *fetch_exception(void) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return value;
+}
+
+/* Hands `e` (a stolen reference) to sys.unraisablehook, naming `where`. */
+static void report_unraisable(PyObject *e, PyObject *where) {
+  PyErr_SetObject((PyObject *) Py_TYPE(e), e);
+  Py_DECREF(e);
+  PyErr_WriteUnraisable(where);
+}
+
+/* Keeps the first exception of this poll for poll() to raise, and closes the connection
+ * whose handler raised. Later ones are reported as unraisable, except that Ctrl-C or
+ * SystemExit (not an Exception) displaces an ordinary error: it must not be swallowed. */
 static void handler_failed(ManagerObject *m, struct mg_connection *nc) {
-  if (m->error == NULL) {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb != NULL) PyException_SetTraceback(value, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    m->error = value;
+  PyObject *e = fetch_exception();
+  PyObject *where = nc != NULL ? (PyObject *) nc->user_data : NULL;
+  if (e == NULL) {
+    /* nothing was raised after all */
+  } else if (m->error == NULL) {
+    m->error = e;
+  } else if (!PyObject_TypeCheck(e, (PyTypeObject *) PyExc_Exception) &&
+             PyObject_TypeCheck(m->error, (PyTypeObject *) PyExc_Exception)) {
+    report_unraisable(m->error, NULL); /* raised elsewhere: `where` is not its place */
+    m->error = e;
   } else {
-    PyErr_WriteUnraisable(m->error); /* a second failure in the same poll: report it */
+    report_unraisable(e, where);
   }
-  m->stop_dispatch = 1;
   if (nc != NULL) nc->flags |= MG_F_CLOSE_IMMEDIATELY;
 }
 
@@ -76,13 +99,14 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
     PyObject *handler = co != NULL ? co->handler : NULL;
     co = mgio_connection_attach(m, nc, handler);
     if (co == NULL) {
+      nc->user_data = NULL; /* borrowed from the listener: its EV_CLOSE must not detach it */
       handler_failed(m, nc);
       return;
     }
   }
   if (co == NULL) return;
   if (ev == MG_EV_POLL && !m->poll_events) return;
-  if (!m->stop_dispatch) call_handler(m, co, ev, ev_data);
+  if (!m->quiet) call_handler(m, co, ev, ev_data);
   if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
 }
 
@@ -96,6 +120,10 @@ static void take_gil(struct mg_mgr *mgr) {
   ManagerObject *m = (ManagerObject *) mgr->user_data;
   PyEval_RestoreThread(m->waiting);
   m->waiting = NULL;
+  /* A signal that cut the wait short (Ctrl-C) is raised here, before any handler runs:
+   * left pending, it would surface inside the next handler and close that connection.
+   * Not while the collector frees the manager: the exception would be dropped there. */
+  if (!m->quiet && PyErr_CheckSignals() < 0) handler_failed(m, NULL);
 }
 
 /* ---- construction and lifetime -------------------------------------------------- */
@@ -130,7 +158,7 @@ static PyObject *Manager_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 static void free_manager(ManagerObject *m, int quietly) {
   if (!m->open) return;
   m->open = 0;
-  if (quietly) m->stop_dispatch = 1;
+  if (quietly) m->quiet = 1;
   m->polling++;
   mg_mgr_free(&m->mgr);
   m->polling--;
@@ -173,6 +201,12 @@ static int check_open(ManagerObject *m) {
   return 0;
 }
 
+void mgio_manager_touch(ManagerObject *m) {
+  if (!m->watched || !m->open || m->polling || m->woken) return;
+  m->woken = 1; /* one queued wakeup is enough until the next poll reads it */
+  mg_mgr_wakeup(&m->mgr);
+}
+
 /* Makes a listener or an outbound connection and its Connection object. */
 static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwargs,
                                  int listen) {
@@ -199,6 +233,7 @@ static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwa
     return PyErr_Format(parse ? PyExc_ValueError : PyExc_OSError, "%s: %s",
                         err != NULL ? err : "failed", address);
   }
+  mgio_manager_touch(m); /* the backend learns of it at the next poll */
   ConnectionObject *co = mgio_connection_attach(m, nc, handler);
   if (co == NULL) {
     nc->flags |= MG_F_CLOSE_IMMEDIATELY;
@@ -219,6 +254,7 @@ static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
   if (check_open(m) < 0) return NULL;
   struct mg_connection *nc = mg_add_sock(&m->mgr, INVALID_SOCKET, mgio_dispatch);
   if (nc == NULL) return PyErr_NoMemory();
+  mgio_manager_touch(m);
   ConnectionObject *co = mgio_connection_attach(m, nc, handler);
   if (co == NULL) {
     nc->flags |= MG_F_CLOSE_IMMEDIATELY;
@@ -227,39 +263,47 @@ static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
   return Py_NewRef(co);
 }
 
-/* Runs the broadcasts queued since the last poll: func(conn, *args) for each connection. */
-static int run_broadcasts(ManagerObject *m) {
-  while (PyList_GET_SIZE(m->broadcasts) > 0 && m->error == NULL) {
+/* func(conn, *args) for every live connection. A call that raises closes its connection,
+ * as a handler's would; the others still get theirs (each call reaches each connection). */
+static void broadcast_one(ManagerObject *m, PyObject *func, PyObject *args) {
+  for (struct mg_connection *c = m->mgr.active_connections; c != NULL; c = c->next) {
+    ConnectionObject *co = (ConnectionObject *) c->user_data;
+    if (co == NULL || (c->flags & MG_F_CLOSE_IMMEDIATELY)) continue;
+    PyObject *call_args = PyTuple_New(PyTuple_GET_SIZE(args) + 1);
+    if (call_args == NULL) {
+      handler_failed(m, NULL);
+      return;
+    }
+    PyTuple_SET_ITEM(call_args, 0, Py_NewRef(co));
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
+      PyTuple_SET_ITEM(call_args, i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
+    /* nothing is freed before the next mg_mgr_poll, so `c` outlives the call */
+    PyObject *r = PyObject_Call(func, call_args, NULL);
+    Py_DECREF(call_args);
+    if (r == NULL)
+      handler_failed(m, c);
+    else
+      Py_DECREF(r);
+  }
+}
+
+/* Runs the broadcasts queued since the last poll, oldest first (including any queued
+ * meanwhile by the calls themselves). */
+static void run_broadcasts(ManagerObject *m) {
+  while (PyList_GET_SIZE(m->broadcasts) > 0) {
     PyObject *item = Py_NewRef(PyList_GET_ITEM(m->broadcasts, 0));
     if (PySequence_DelItem(m->broadcasts, 0) < 0) {
       Py_DECREF(item);
-      return -1;
+      handler_failed(m, NULL);
+      return;
     }
-    PyObject *func = PyTuple_GET_ITEM(item, 0), *args = PyTuple_GET_ITEM(item, 1);
-    for (struct mg_connection *c = m->mgr.active_connections; c != NULL && m->error == NULL;
-         c = c->next) {
-      ConnectionObject *co = (ConnectionObject *) c->user_data;
-      if (co == NULL || (c->flags & MG_F_CLOSE_IMMEDIATELY)) continue;
-      PyObject *call_args = PyTuple_New(PyTuple_GET_SIZE(args) + 1);
-      if (call_args == NULL) break;
-      PyTuple_SET_ITEM(call_args, 0, Py_NewRef(co));
-      for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
-        PyTuple_SET_ITEM(call_args, i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
-      PyObject *r = PyObject_Call(func, call_args, NULL);
-      Py_DECREF(call_args);
-      if (r == NULL)
-        handler_failed(m, c);
-      else
-        Py_DECREF(r);
-    }
+    broadcast_one(m, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1));
     Py_DECREF(item);
   }
-  return 0;
 }
 
 /* The pending handler exception as the current one, or a pending signal's. -1 if any. */
 static int raise_pending(ManagerObject *m) {
-  m->stop_dispatch = 0;
   if (m->error != NULL) {
     PyObject *e = m->error;
     m->error = NULL;
@@ -280,6 +324,7 @@ static PyObject *poll_once(ManagerObject *m, int timeout_ms) {
     return NULL;
   }
   m->polling = 1;
+  m->woken = 0; /* this poll reads any queued wakeup */
   int calls = mg_mgr_poll(&m->mgr, timeout_ms);
   run_broadcasts(m);
   m->polling = 0;
@@ -296,13 +341,16 @@ static PyObject *Manager_poll(ManagerObject *m, PyObject *args, PyObject *kwargs
 
 static PyObject *Manager_run(ManagerObject *m, PyObject *unused) {
   (void) unused;
-  m->stopped = 0;
+  if (check_open(m) < 0) return NULL;
+  /* A stop() that came before run() (say from another thread) still counts; it is used
+   * up when run() returns for it. */
   while (!m->stopped && m->open) {
     PyObject *r = poll_once(m, 1000); /* stop() and signals wake it sooner */
     if (r == NULL) return NULL;
     Py_DECREF(r);
     if (!m->stopped && m->open && m->mgr.active_connections == NULL) break; /* nothing left */
   }
+  m->stopped = 0;
   Py_RETURN_NONE;
 }
 
@@ -338,6 +386,7 @@ static PyObject *Manager_broadcast(ManagerObject *m, PyObject *args) {
 static PyObject *Manager_fileno(ManagerObject *m, PyObject *unused) {
   (void) unused;
   if (check_open(m) < 0) return NULL;
+  m->watched = 1; /* from now on, changes between polls wake the descriptor */
   return PyLong_FromLong(mg_mgr_fileno(&m->mgr));
 }
 

@@ -30,12 +30,16 @@ static char *storage(MbufObject *self) {
   return MB(self)->buf != NULL ? MB(self)->buf : empty_storage;
 }
 
+/* Every edit that changes the length passes here first. For a connection's buffer that
+ * is also the moment to tell its manager: draining recv_buf may resume reading, and
+ * filling send_buf needs writing (the wakeup is read by the next poll, after the edit). */
 static int check_resizable(MbufObject *self) {
   if (self->exports > 0) {
     PyErr_SetString(PyExc_BufferError,
                     "Existing exports of data: object cannot be re-sized");
     return -1;
   }
+  if (self->owner != NULL) mgio_connection_touch(self->owner);
   return 0;
 }
 

@@ -30,9 +30,10 @@ typedef struct {
   ManagerObject *manager;   /* strong */
   PyObject *handler;        /* callable(conn, ev, data) or None */
   PyObject *user_data;      /* anything the user likes; None by default */
-  struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead */
-  struct mbuf *send_slot;
-  struct mbuf dead;         /* what the buffers show after close: empty */
+  struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead_recv */
+  struct mbuf *send_slot;   /* &nc->send_mbuf while open, then &dead_send */
+  struct mbuf dead_recv;    /* what the buffers show after close: empty, and separate */
+  struct mbuf dead_send;
   PyObject *weakrefs;
 } ConnectionObject;
 
@@ -43,7 +44,9 @@ struct ManagerObject {
   mgio_state *state;
   int open;                 /* mg_mgr_init ran and mg_mgr_free has not */
   int polling;              /* inside poll(): a second poll() raises */
-  int stop_dispatch;        /* a handler raised: no more Python calls this poll */
+  int quiet;                /* being freed by the collector: no Python handler runs */
+  int watched;              /* fileno() was handed out: an event loop may wait on it */
+  int woken;                /* a wakeup is queued since the last poll (see touch) */
   int stopped;              /* stop() was called: run() returns */
   char poll_events;         /* deliver MG_EV_POLL to handlers (a T_BOOL member) */
   PyObject *error;          /* the first exception a handler raised, until re-raised */
@@ -69,6 +72,16 @@ ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection 
 /* Separates `co` from its C connection (on MG_EV_CLOSE) and drops the C side's
  * reference. */
 void mgio_connection_detach(ConnectionObject *co);
+
+/* Call after a change made outside poll() that the backend must see (a new connection,
+ * output queued, a timer moved, a buffer drained): once fileno() has been handed out,
+ * wakes the manager, so that the descriptor turns readable and the event loop waiting on
+ * it polls. Otherwise nothing is needed: poll() brings the registrations up to date
+ * before it waits (and on its way out). */
+void mgio_manager_touch(ManagerObject *m);
+
+/* mgio_manager_touch for the manager of `conn` (a Connection), if it is still open. */
+void mgio_connection_touch(PyObject *conn);
 
 /* The C handler of every connection made from Python: turns events into calls of the
  * connection's Python handler. */

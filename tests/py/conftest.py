@@ -1,0 +1,158 @@
+"""Shared helpers of the Python tests: bounded polling, event logs, loopback peers.
+
+Every wait here is bounded in time, so a bug fails a test instead of hanging the run.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import mgio
+import pytest
+
+# (family name, loopback host) pairs the network tests run on.
+FAMILIES = [("ipv4", "127.0.0.1"), ("ipv6", "::1")]
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+HAS_IPV6 = _ipv6_loopback()
+
+
+def host_param(name: str, host: str) -> Any:
+    marks = [] if name == "ipv4" or HAS_IPV6 else [pytest.mark.skip(reason="no ::1")]
+    return pytest.param(host, id=name, marks=marks)
+
+
+HOSTS = [host_param(name, host) for name, host in FAMILIES]
+
+
+def url(scheme: str, host: str, port: int) -> str:
+    """An mgio address: "tcp://127.0.0.1:80", "udp://[::1]:80"."""
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def port_of(conn: mgio.Connection) -> int:
+    address = conn.local_address
+    assert address is not None
+    return address[1]
+
+
+def poll_until(
+    mgrs: mgio.Manager | Iterable[mgio.Manager],
+    predicate: Callable[[], object],
+    timeout: float = 5.0,
+    step_ms: int = 10,
+    what: str = "condition",
+) -> None:
+    """Polls the manager(s) until predicate() is true; AssertionError after `timeout` s."""
+    managers = [mgrs] if isinstance(mgrs, mgio.Manager) else list(mgrs)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout} s")
+        for m in managers:
+            m.poll(step_ms if len(managers) == 1 else 1)
+
+
+def poll_for(mgrs: mgio.Manager | Iterable[mgio.Manager], seconds: float) -> None:
+    """Keeps polling for `seconds` (to show that something does NOT happen)."""
+    end = time.monotonic() + seconds
+    poll_until(mgrs, lambda: time.monotonic() >= end, timeout=seconds + 5)
+
+
+def recv_polling(mgr: mgio.Manager, sock: socket.socket, n: int, timeout: float = 5.0) -> bytes:
+    """Reads until `n` bytes or EOF from a plain socket while polling `mgr` (which is
+    what makes the bytes arrive)."""
+    sock.setblocking(False)
+    got = bytearray()
+    eof = False
+
+    def step() -> bool:
+        nonlocal eof
+        while len(got) < n and not eof:
+            try:
+                chunk = sock.recv(min(1 << 20, n - len(got)))
+            except (BlockingIOError, InterruptedError):
+                return False
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                eof = True
+            got.extend(chunk)
+        return True
+
+    poll_until(mgr, step, timeout=timeout, what=f"{n} bytes from a plain socket")
+    return bytes(got)
+
+
+def echo(conn: mgio.Connection, ev: int, data: object) -> None:
+    """An echo handler: whatever arrives goes back."""
+    if ev == mgio.EV_RECV:
+        conn.send(bytes(conn.recv_buf))
+        conn.recv_buf.clear()
+
+
+class EventLog:
+    """A handler that records each connection's events: ``log.events[conn]`` is the list
+    of (ev, data) it got, in order. On EV_RECV it moves conn.recv_buf into
+    ``log.received[conn]`` (unless consume=False) and, with echo=True, sends it back;
+    then it calls on_event(conn, ev, data) if given."""
+
+    def __init__(
+        self,
+        on_event: Callable[[mgio.Connection, int, Any], None] | None = None,
+        *,
+        echo: bool = False,
+        consume: bool = True,
+    ):
+        self.events: dict[mgio.Connection, list[tuple[int, Any]]] = {}
+        self.received: dict[mgio.Connection, bytearray] = {}
+        self.on_event = on_event
+        self.echo = echo
+        self.consume = consume
+
+    def __call__(self, conn: mgio.Connection, ev: int, data: Any) -> None:
+        self.events.setdefault(conn, []).append((ev, data))
+        if ev == mgio.EV_RECV and self.consume:
+            chunk = bytes(conn.recv_buf)
+            conn.recv_buf.clear()
+            self.received.setdefault(conn, bytearray()).extend(chunk)
+            if self.echo:
+                conn.send(chunk)
+        if self.on_event is not None:
+            self.on_event(conn, ev, data)
+
+    def kinds(self, conn: mgio.Connection) -> list[int]:
+        return [ev for ev, _ in self.events.get(conn, [])]
+
+    def got(self, conn: mgio.Connection) -> bytes:
+        return bytes(self.received.get(conn, b""))
+
+    def closed(self, conn: mgio.Connection) -> bool:
+        return mgio.EV_CLOSE in self.kinds(conn)
+
+    def accepted(self) -> list[mgio.Connection]:
+        """The connections that began with EV_ACCEPT, in the order they were accepted."""
+        return [c for c, evs in self.events.items() if evs[0][0] == mgio.EV_ACCEPT]
+
+
+@pytest.fixture
+def mgr():
+    """A Manager, closed at teardown."""
+    m = mgio.Manager()
+    try:
+        yield m
+    finally:
+        if not m.closed:
+            m.close()
