@@ -11,6 +11,10 @@
  *
  * Every echoed byte is checked. Prints one line, "ops=N bytes=N seconds=F", where ops is
  * round trips (rt) or bytes echoed (bulk); exits 1 with a message on stderr on any error.
+ *
+ * The client busy-polls (epoll_wait with a zero timeout) and never sleeps: it has a core of
+ * its own, and on a VM a sleeping core can take a millisecond to wake, which would make a
+ * one-connection ping-pong measure the hypervisor rather than the server.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +32,7 @@
 #define MAX_CONNS 1024
 #define MAX_MSG 4096
 #define PATTERN_PERIOD 251 /* a prime: a misplaced chunk never lines up by accident */
+#define STALL_SECONDS 5.0   /* no progress for this long: the server is stuck */
 
 static double now(void) {
   struct timespec ts;
@@ -58,6 +63,23 @@ static int make_epoll(void) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   return ep;
+}
+
+/* epoll_wait without sleeping; dies after STALL_SECONDS without an event. */
+static int spin_wait(int ep, struct epoll_event *events, int max) {
+  double since = 0;
+  for (;;) {
+    int n = epoll_wait(ep, events, max, 0);
+    if (n > 0) return n;
+    if (n < 0 && errno != EINTR) die("epoll_wait");
+    double t = now();
+    if (since == 0)
+      since = t;
+    else if (t - since > STALL_SECONDS) {
+      errno = 0;
+      die("no progress for 5 s");
+    }
+  }
 }
 
 /* ---- round trips ------------------------------------------------------------------ */
@@ -98,15 +120,7 @@ static int round_trips(const char *host, int port, int nconns, size_t size, doub
   int in_flight = nconns;
   struct epoll_event events[MAX_CONNS];
   while (in_flight > 0) {
-    int n = epoll_wait(ep, events, MAX_CONNS, 5000);
-    if (n == 0) {
-      errno = 0;
-      die("no echo for 5 s");
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    int n = spin_wait(ep, events, MAX_CONNS);
     double t = now();
     for (int i = 0; i < n; i++) {
       struct conn *c = events[i].data.ptr;
@@ -158,15 +172,7 @@ static int bulk(const char *host, int port, unsigned long total, size_t chunk) {
   double start = now();
   while (received < total) {
     struct epoll_event ready;
-    int n = epoll_wait(ep, &ready, 1, 5000);
-    if (n == 0) {
-      errno = 0;
-      die("no progress for 5 s");
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    spin_wait(ep, &ready, 1);
     if ((ready.events & EPOLLOUT) && sent < total) {
       size_t want = total - sent < chunk ? (size_t) (total - sent) : chunk;
       ssize_t w = send(s, pattern + sent % PATTERN_PERIOD, want, MSG_DONTWAIT | MSG_NOSIGNAL);
