@@ -130,7 +130,10 @@ static void read_stream(struct mg_connection *c) {
       deliver(c, (size_t) n);
       if ((size_t) n < want) return; /* drained for now */
     } else if (n == 0 && !(c->flags & MG_F_UDP)) {
-      mg__mark_closing(c, 0); /* orderly shutdown by the peer */
+      /* The peer shut down its sending side: what is queued for it still goes out (it
+       * may be reading an answer to everything it sent), then the connection closes. */
+      c->internal_flags |= MG__C_EOF;
+      c->flags |= MG_F_SEND_AND_CLOSE;
       return;
     } else if (n < 0 && errno != EINTR) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) mg__mark_closing(c, errno);
@@ -172,7 +175,8 @@ unsigned int mg__io_wanted(const struct mg_connection *c) {
   if (c->flags & MG_F_CONNECTING) return MG__IO_WRITE;
   if (c->flags & MG_F_LISTENING) return MG__IO_READ;
   unsigned int want = 0;
-  if (c->recv_mbuf.len < c->recv_mbuf_limit) want |= MG__IO_READ; /* back-pressure */
+  if (c->recv_mbuf.len < c->recv_mbuf_limit && !(c->internal_flags & MG__C_EOF))
+    want |= MG__IO_READ; /* not when back-pressured, nor after the peer's EOF */
   if (c->send_mbuf.len > 0) want |= MG__IO_WRITE;
   return want;
 }
@@ -192,7 +196,7 @@ void mg__do_io(struct mg_connection *c) {
     return;
   }
   if (c->sock == INVALID_SOCKET) return; /* a timer-only connection */
-  if (ready & (MG__IO_READ | MG__IO_ERROR)) read_stream(c);
+  if ((ready & (MG__IO_READ | MG__IO_ERROR)) && !(c->internal_flags & MG__C_EOF)) read_stream(c);
   /* Write without waiting to be told the socket is writable: it nearly always is, and a
    * reply then leaves in the iteration that read its request, not the next one. */
   if (c->send_mbuf.len > 0 && !(c->flags & MG_F_CLOSE_IMMEDIATELY)) write_out(c);

@@ -1325,3 +1325,34 @@ def test_no_leak_over_200_managers():
     # 16 KiB over 200 cycles: one leaked object per cycle would show.
     assert grown < 16 << 10, f"{grown} bytes more after 200 managers"
     assert fd_count() <= fds + 2
+
+
+@pytest.mark.parametrize("size", [16, 64 * 1024, 8 * 1024 * 1024])
+def test_half_close_still_gets_every_byte_back(mgr, size):
+    """A client that sends, then shuts down its side, reads the whole echo before EOF: the
+    server flushes what it queued before closing (the peer's EOF is not an abort)."""
+    server = mgr.bind("tcp://127.0.0.1:0", echo)
+    payload = bytes(range(256)) * (size // 256) or b"x" * size
+    received = bytearray()
+    with socket.create_connection(("127.0.0.1", port_of(server))) as s:
+        s.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sent < len(payload):
+                try:
+                    sent += s.send(payload[sent : sent + 65536])
+                except BlockingIOError:
+                    pass
+                if sent == len(payload):
+                    s.shutdown(socket.SHUT_WR)
+            mgr.poll(1)
+            try:
+                chunk = s.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            received += chunk
+    assert len(received) == len(payload)
+    assert received == payload
