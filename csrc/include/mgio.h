@@ -552,7 +552,8 @@ void mg_mgr_free(struct mg_mgr *mgr);
 
 /* One iteration: waits up to `milli` ms (less when a timer is due sooner, 0 when work is
  * pending), then per connection: MG_EV_TIMER if due, MG_EV_POLL, MG_EV_CONNECT when a
- * connect completes, accepts (MG_EV_ACCEPT on each new connection) or reads (MG_EV_RECV),
+ * connect completes, accepts (MG_EV_ACCEPT on each new connection) or reads (one
+ * MG_EV_RECV for all of a stream's reads in the iteration, one per UDP datagram),
  * writes (MG_EV_SEND); finally closes what was marked (MG_EV_CLOSE) and frees it.
  * Returns the number of handler calls other than MG_EV_POLL. */
 int mg_mgr_poll(struct mg_mgr *mgr, int milli);

@@ -27,6 +27,24 @@ PyObject *mgio_address_tuple(const union socket_address *sa) {
   Py_RETURN_NONE;
 }
 
+/* The events `handler` takes: its _mgio_events bit mask (mgio.Handler sets one for the
+ * on_* methods a class defines, so unhandled events cost no Python call), else all. */
+static unsigned int wanted_events(PyObject *handler) {
+  if (handler == NULL || handler == Py_None) return 0;
+  PyObject *mask = PyObject_GetAttrString(handler, "_mgio_events");
+  if (mask == NULL) {
+    PyErr_Clear();
+    return ~0u;
+  }
+  unsigned long v = PyLong_AsUnsignedLongMask(mask);
+  Py_DECREF(mask);
+  if (v == (unsigned long) -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return ~0u;
+  }
+  return (unsigned int) v;
+}
+
 ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection *nc,
                                          PyObject *handler) {
   PyTypeObject *type = m->state->connection_type;
@@ -35,6 +53,7 @@ ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection 
   co->nc = nc;
   co->manager = (ManagerObject *) Py_NewRef(m);
   co->handler = Py_NewRef(handler != NULL ? handler : Py_None);
+  co->wanted = wanted_events(co->handler);
   co->user_data = Py_NewRef(Py_None);
   co->recv_slot = &nc->recv_mbuf;
   co->send_slot = &nc->send_mbuf;
@@ -63,21 +82,40 @@ static struct mg_connection *open_conn(ConnectionObject *co) {
   return co->nc;
 }
 
+/* Queues n bytes at p (mg_send takes an int: larger buffers go in pieces). 0, or -1
+ * with MemoryError when the queue could not grow. */
+static int queue_bytes(ConnectionObject *co, const char *p, size_t n) {
+  struct mg_connection *nc = co->nc;
+  size_t before = nc->send_mbuf.len;
+  for (size_t off = 0; off < n;) {
+    size_t piece = n - off < 0x40000000 ? n - off : 0x40000000;
+    mg_send(nc, p + off, (int) piece);
+    off += piece;
+  }
+  mgio_manager_touch(co->manager);
+  if (nc->send_mbuf.len - before != n) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  return 0;
+}
+
 static PyObject *Connection_send(ConnectionObject *co, PyObject *data) {
   struct mg_connection *nc = open_conn(co);
   if (nc == NULL) return NULL;
-  Py_buffer view;
-  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
-  size_t before = nc->send_mbuf.len;
-  /* mg_send takes an int: feed larger buffers in pieces */
-  for (Py_ssize_t off = 0; off < view.len;) {
-    Py_ssize_t n = view.len - off < 0x40000000 ? view.len - off : 0x40000000;
-    mg_send(nc, (const char *) view.buf + off, (int) n);
-    off += n;
+  struct mbuf *mb;
+  int rc;
+  /* An Mbuf (say another connection's recv_buf) is read in place: exporting a view would
+   * make a snapshot copy first. Its own send buffer is the one case that must copy. */
+  if (mgio_mbuf_peek(co->manager->state, data, &mb) && mb != &nc->send_mbuf) {
+    rc = queue_bytes(co, mb->buf, mb->len);
+  } else {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    rc = queue_bytes(co, (const char *) view.buf, (size_t) view.len);
+    PyBuffer_Release(&view);
   }
-  PyBuffer_Release(&view);
-  mgio_manager_touch(co->manager);
-  if (nc->send_mbuf.len - before != (size_t) view.len) return PyErr_NoMemory();
+  if (rc < 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -133,6 +171,23 @@ static PyObject *Connection_get_recv_buf(ConnectionObject *co, void *closure) {
 static PyObject *Connection_get_send_buf(ConnectionObject *co, void *closure) {
   (void) closure;
   return mgio_mbuf_view(co->manager->state, (PyObject *) co, &co->send_slot);
+}
+
+static PyObject *Connection_get_handler(ConnectionObject *co, void *closure) {
+  (void) closure;
+  return Py_NewRef(co->handler != NULL ? co->handler : Py_None);
+}
+
+static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *closure) {
+  (void) closure;
+  if (value == NULL) value = Py_None;
+  if (value != Py_None && !PyCallable_Check(value)) {
+    PyErr_SetString(PyExc_TypeError, "handler must be callable or None");
+    return -1;
+  }
+  Py_XSETREF(co->handler, Py_NewRef(value));
+  co->wanted = wanted_events(value);
+  return 0;
 }
 
 static PyObject *Connection_get_closed(ConnectionObject *co, void *closure) {
@@ -229,8 +284,6 @@ static PyMethodDef Connection_methods[] = {
 };
 
 static PyMemberDef Connection_members[] = {
-    {"handler", T_OBJECT, offsetof(ConnectionObject, handler), 0,
-     "The callable that receives this connection's events: handler(conn, ev, data)."},
     {"user_data", T_OBJECT, offsetof(ConnectionObject, user_data), 0,
      "Anything you like to keep with the connection."},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(ConnectionObject, weakrefs), READONLY, NULL},
@@ -244,6 +297,9 @@ static PyGetSetDef Connection_getset[] = {
      "Received bytes not yet consumed (an Mbuf view; remove() what you have handled).",
      NULL},
     {"send_buf", (getter) Connection_get_send_buf, NULL, "Bytes queued for sending.", NULL},
+    {"handler", (getter) Connection_get_handler, (setter) Connection_set_handler,
+     "The callable that receives this connection's events: handler(conn, ev, data).",
+     NULL},
     {"closed", (getter) Connection_get_closed, NULL, "True once EV_CLOSE was delivered.",
      NULL},
     {"remote_address", (getter) Connection_get_remote_address, NULL,

@@ -320,6 +320,19 @@ static PyObject *Mbuf_free(MbufObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* bytes(m): one copy of the data (without this, bytes() of a connection's buffer took a
+ * snapshot export and copied that again). */
+static PyObject *Mbuf_bytes(MbufObject *self, PyObject *unused) {
+  (void) unused;
+  return PyBytes_FromStringAndSize(storage(self), MBUF_LEN(self));
+}
+
+int mgio_mbuf_peek(mgio_state *st, PyObject *obj, struct mbuf **out) {
+  if (!PyObject_TypeCheck(obj, st->mbuf_type)) return 0;
+  *out = MB((MbufObject *) obj);
+  return 1;
+}
+
 static PyObject *Mbuf_get_size(MbufObject *self, void *closure) {
   (void) closure;
   return PyLong_FromSize_t(MB(self)->size + self->head);
@@ -515,6 +528,7 @@ static PyMethodDef Mbuf_methods[] = {
      "resize(size, /)\n--\n\nSet the allocation to exactly size bytes (size >= len)."},
     {"trim", (PyCFunction) Mbuf_trim, METH_NOARGS,
      "trim()\n--\n\nShrink the allocation to the data length."},
+    {"__bytes__", (PyCFunction) Mbuf_bytes, METH_NOARGS, "A bytes copy of the data."},
     {"free", (PyCFunction) Mbuf_free, METH_NOARGS,
      "free()\n--\n\nRelease the storage; the Mbuf becomes empty with size 0."},
     {NULL, NULL, 0, NULL},

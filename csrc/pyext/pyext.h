@@ -29,6 +29,7 @@ typedef struct {
   struct mg_connection *nc; /* NULL once closed */
   ManagerObject *manager;   /* strong */
   PyObject *handler;        /* callable(conn, ev, data) or None */
+  unsigned int wanted;      /* 1 << ev for each event the handler takes (_mgio_events) */
   PyObject *user_data;      /* anything the user likes; None by default */
   struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead_recv */
   struct mbuf *send_slot;   /* &nc->send_mbuf while open, then &dead_send */
@@ -58,6 +59,10 @@ struct ManagerObject {
 /* A new Mbuf showing *slot (a connection's buffer). It keeps `owner` alive; the owner
  * keeps *slot pointing at a valid mbuf for as long as it lives. New reference. */
 PyObject *mgio_mbuf_view(mgio_state *st, PyObject *owner, struct mbuf **slot);
+
+/* If `obj` is an Mbuf (or a view), sets *out to the mbuf it shows and returns 1; else 0.
+ * The pointer is valid until Python code next runs. */
+int mgio_mbuf_peek(mgio_state *st, PyObject *obj, struct mbuf **out);
 
 /* Create each type and add it to `module`; 0 on success, -1 with an exception. */
 int mgio_mbuf_type_add(PyObject *module, mgio_state *st);

@@ -18,28 +18,41 @@ _METHODS = {
 }
 
 
+def _on_close_adapter(method: Any) -> Any:
+    """on_close takes no data; the table calls every entry with (self, conn, data)."""
+
+    def call(self: Handler, conn: Connection, data: Any) -> None:
+        method(self, conn)
+
+    return call
+
+
 class Handler:
-    """Subclass and define the events you care about; the rest are ignored.
+    """Subclass and define the events you care about; the rest are never delivered (the
+    manager skips them without a Python call).
 
     ``on_accept(conn, address)``, ``on_connect(conn, status)``, ``on_recv(conn, count)``,
     ``on_send(conn, count)``, ``on_close(conn)``, ``on_timer(conn, when)``,
-    ``on_poll(conn, now)``. An instance is a handler: pass it to ``Manager.bind`` or
-    ``Manager.connect``; one instance may serve many connections.
+    ``on_poll(conn, now)`` (with ``Manager(poll_events=True)``). An instance is a handler:
+    pass it to ``Manager.bind`` or ``Manager.connect``; one instance may serve many
+    connections.
     """
+
+    # Per class: a bit per event the class handles, and the function for each event.
+    _mgio_events: ClassVar[int] = 0
+    _mgio_table: ClassVar[tuple[Any, ...]] = (None,) * len(_METHODS)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Resolve the methods once per class, not once per event.
-        cls._mgio_methods = {ev: name for ev, name in _METHODS.items() if hasattr(cls, name)}
-
-    _mgio_methods: ClassVar[dict[int, str]] = {}
+        table: list[Any] = [None] * len(_METHODS)
+        for ev, name in _METHODS.items():
+            method = getattr(cls, name, None)
+            if method is not None:
+                table[ev] = _on_close_adapter(method) if ev == Event.CLOSE else method
+        cls._mgio_table = tuple(table)
+        cls._mgio_events = sum(1 << ev for ev, f in enumerate(table) if f is not None)
 
     def __call__(self, conn: Connection, ev: int, data: Any) -> None:
-        name = self._mgio_methods.get(ev)
-        if name is None:
-            return
-        method = getattr(self, name)
-        if ev == Event.CLOSE:
-            method(conn)
-        else:
-            method(conn, data)
+        method = self._mgio_table[ev]
+        if method is not None:
+            method(self, conn, data)

@@ -1356,3 +1356,70 @@ def test_half_close_still_gets_every_byte_back(mgr, size):
             received += chunk
     assert len(received) == len(payload)
     assert received == payload
+
+
+def test_handler_gets_only_the_events_it_defines(mgr):
+    """A Handler subclass is called only for its on_* methods: the C layer skips the rest
+    (no Python call for EV_SEND when there is no on_send)."""
+    calls: list[int] = []
+
+    class RecvOnly(mgio.Handler):
+        def __call__(self, conn, ev, data):
+            calls.append(ev)
+            super().__call__(conn, ev, data)
+
+        def on_recv(self, conn, count):
+            conn.send(conn.recv_buf)
+            conn.recv_buf.clear()
+
+    assert RecvOnly._mgio_events == 1 << mgio.EV_RECV
+    server = mgr.bind("tcp://127.0.0.1:0", RecvOnly())
+    with socket.create_connection(("127.0.0.1", port_of(server))) as s:
+        s.sendall(b"ping")
+        assert recv_polling(mgr, s, 4) == b"ping"
+    poll_until(mgr, lambda: len(mgr.connections) == 1)
+    assert calls and set(calls) == {mgio.EV_RECV}
+
+
+def test_plain_handler_may_declare_its_events(mgr):
+    seen: list[int] = []
+
+    def handler(conn, ev, data):
+        seen.append(ev)
+
+    handler._mgio_events = (1 << mgio.EV_CONNECT) | (1 << mgio.EV_CLOSE)
+    server = mgr.bind("tcp://127.0.0.1:0", None)
+    c = mgr.connect(url("tcp", "127.0.0.1", port_of(server)), handler)
+    c.send(b"x")
+    poll_until(mgr, lambda: seen == [mgio.EV_CONNECT])
+    c.close()
+    poll_until(mgr, lambda: c.closed)
+    assert seen == [mgio.EV_CONNECT, mgio.EV_CLOSE]
+    c2 = mgr.connect(url("tcp", "127.0.0.1", port_of(server)), None)
+    c2.handler = handler  # set later: the mask is read again
+    assert c2.handler is handler
+    with pytest.raises(TypeError):
+        c2.handler = 42
+
+
+def test_send_reads_an_mbuf_in_place_and_bytes_copies_once(mgr):
+    server = mgr.bind("tcp://127.0.0.1:0", echo)
+    c = mgr.connect(url("tcp", "127.0.0.1", port_of(server)), None)
+    c.send(mgio.Mbuf(b"abc"))
+    c.send(c.send_buf)  # its own queue: copied first, so it doubles
+    assert bytes(c.send_buf) == b"abcabc"
+    poll_until(mgr, lambda: len(c.recv_buf) == 6)
+    assert bytes(c.recv_buf) == b"abcabc"
+    assert type(bytes(c.recv_buf)) is bytes
+
+
+def test_poll_arguments(mgr):
+    assert mgr.poll() >= 0 and mgr.poll(0) >= 0 and mgr.poll(timeout_ms=1) >= 0
+    with pytest.raises(TypeError):
+        mgr.poll(1, 2)
+    with pytest.raises(TypeError):
+        mgr.poll(x=1)
+    with pytest.raises(TypeError):
+        mgr.poll("1")
+    with pytest.raises(OverflowError):
+        mgr.poll(2**40)
