@@ -30,24 +30,33 @@ static void finish_connect(struct mg_connection *c) {
   if (err != 0) mg__mark_closing(c, err);
 }
 
-static void accept_one(struct mg_connection *lc, sock_t s, const union socket_address *sa) {
+/* A new connection of listener `lc` on socket `s` for peer `sa`: it inherits the
+ * listener's handlers, user_data and receive limit, counts against the cap, and gets
+ * MG_EV_ACCEPT. NULL when over the cap or out of memory. */
+static struct mg_connection *adopt_peer(struct mg_connection *lc, sock_t s,
+                                        const union socket_address *sa, unsigned long flags,
+                                        unsigned int internal_flags) {
   struct mg_mgr *mgr = lc->mgr;
-  struct mg_connection *c;
-  if (mgr->num_connections >= mgr->max_connections ||
-      (c = mg__new_conn(mgr, s, lc->handler)) == NULL) {
-    close(s); /* over the cap: accept and close, so the client is not left hanging */
-    return;
-  }
-  int on = 1;
-  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  if (mgr->num_connections >= mgr->max_connections) return NULL;
+  struct mg_connection *c = mg__new_conn(mgr, s, lc->handler);
+  if (c == NULL) return NULL;
   c->sa = *sa;
   c->listener = lc;
   c->proto_handler = lc->proto_handler;
   c->user_data = lc->user_data;
   c->recv_mbuf_limit = lc->recv_mbuf_limit;
-  c->internal_flags |= MG__C_COUNTED;
+  c->flags |= flags;
+  c->internal_flags |= MG__C_COUNTED | internal_flags;
   mgr->num_connections++;
   mg__call(c, NULL, MG_EV_ACCEPT, &c->sa);
+  return c;
+}
+
+static void accept_one(struct mg_connection *lc, sock_t s, const union socket_address *sa) {
+  int on = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  /* over the cap: accept and close, so the client is not left hanging */
+  if (adopt_peer(lc, s, sa, 0, 0) == NULL) close(s);
 }
 
 static void accept_tcp(struct mg_connection *lc) {
@@ -77,19 +86,7 @@ static struct mg_connection *udp_peer(struct mg_connection *lc, const union sock
   for (struct mg_connection *c = mgr->active_connections; c != NULL; c = c->next)
     if (c->listener == lc && !(c->flags & MG_F_CLOSE_IMMEDIATELY) && same_peer(&c->sa, sa))
       return c;
-  if (mgr->num_connections >= mgr->max_connections) return NULL;
-  struct mg_connection *c = mg__new_conn(mgr, lc->sock, lc->handler);
-  if (c == NULL) return NULL;
-  c->sa = *sa;
-  c->listener = lc;
-  c->proto_handler = lc->proto_handler;
-  c->user_data = lc->user_data;
-  c->recv_mbuf_limit = lc->recv_mbuf_limit;
-  c->flags |= MG_F_UDP;
-  c->internal_flags |= MG__C_UDP_CHILD | MG__C_COUNTED;
-  mgr->num_connections++;
-  mg__call(c, NULL, MG_EV_ACCEPT, &c->sa);
-  return c;
+  return adopt_peer(lc, lc->sock, sa, MG_F_UDP, MG__C_UDP_CHILD);
 }
 
 /* Reports n bytes just committed to recv_mbuf. */
