@@ -27,11 +27,15 @@ CSRC = ROOT / "csrc"
 HEADER = CSRC / "include" / "mgio.h"
 BUILD = Path(__file__).resolve().parent / "_build"
 
-# Test-only C: the failing allocator the mbuf hooks point to.
-TEST_SOURCES = [CSRC / "tests" / "alloc.c"]
+# Test-only C: the failing allocator the mbuf hooks point to, and the driver of the
+# internal chunked decoder (csrc/tests/chunked_feed.h).
+TEST_SOURCES = [CSRC / "tests" / "alloc.c", CSRC / "tests" / "chunked_feed.c"]
 TEST_CDEF = """
 void mgio_test_alloc_fail_at(long k);
 long mgio_test_alloc_live(void);
+long long mgio_test_chunked_feed(const char *in, size_t n, const size_t *pieces,
+                                 size_t npieces, int keep, const size_t *limits, char *out,
+                                 size_t *out_len, int *err);
 void free(void *);
 void *malloc(size_t);
 """
@@ -61,7 +65,9 @@ def cdef_text() -> str:
 
 def _fingerprint(sanitize: bool) -> str:
     h = hashlib.sha256(str(sanitize).encode())
-    for p in [HEADER, Path(__file__), *library_sources(), *TEST_SOURCES]:
+    # Internal headers too: a change to one (proto/chunked.h, ...) must rebuild.
+    headers = sorted(CSRC.glob("*/*.h"))
+    for p in [HEADER, Path(__file__), *library_sources(), *TEST_SOURCES, *headers]:
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
