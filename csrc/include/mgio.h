@@ -656,6 +656,130 @@ int mg_conn_addr_to_str(struct mg_connection *c, char *buf, size_t len, int flag
 /* Legacy form of mg_conn_addr_to_str for a bare socket. */
 void mg_sock_to_str(sock_t sock, char *buf, size_t len, int flags);
 
+/* ------------------------------------------------------------------------------------
+ * HTTP messages: the HTTP/1.x message head parser (RFC 9110 / RFC 9112).
+ *
+ * The parser is a pure codec: it reads a buffer that holds the start of a message and
+ * fills a struct http_message with views into that buffer (no copies, no allocation).
+ * It keeps no state between calls: when a message arrives in pieces, call it again on
+ * the grown buffer. The result never depends on how the bytes were split: every proper
+ * prefix of a valid head is "incomplete", and a prefix of an invalid head is either
+ * "incomplete" or the very verdict the whole head gets.
+ *
+ * Strictness (mgio fixes over Mongoose 6):
+ * - Lines end in CRLF. A bare LF or a bare CR anywhere in the head is malformed (400);
+ *   RFC 9112 2.2 lets a recipient accept a bare LF, mgio does not, so that it never
+ *   frames a message differently from a strict peer.
+ * - Up to 4 empty lines (CRLF) before a request line are skipped (RFC 9112 2.2); they
+ *   count in the returned length, not in hm->message. A response may not have them.
+ * - Request line: method SP request-target SP HTTP-version, single spaces. The method
+ *   is an RFC 9110 token; the target is one or more bytes other than controls and space.
+ * - Status line: HTTP-version SP 3DIGIT [SP reason-phrase]; the code is 100..999; the
+ *   reason may be empty and holds no controls other than HTAB.
+ * - HTTP-version is exactly "HTTP/" DIGIT "." DIGIT (case-sensitive, else 400); HTTP/1.0
+ *   and HTTP/1.1 are accepted, any other well-formed version is 505.
+ * - Field line: token ":" OWS value OWS. Whitespace before the colon, an empty or
+ *   non-token name, obs-fold (a line starting with SP or HTAB), NUL and controls other
+ *   than HTAB in the value are 400. Values are trimmed of OWS.
+ * - Content-Length is 1*DIGIT (no sign, no inner space) up to INT64_MAX; a comma list
+ *   of identical values, or several identical fields, are accepted as one value;
+ *   differing values are 400. Content-Length together with Transfer-Encoding is 400.
+ * - Transfer-Encoding (all its fields, as one list): a malformed list or `chunked`
+ *   more than once is 400. In a request the last coding must be `chunked` (else 400,
+ *   RFC 9112 6.3) and any other coding before it is 501 (mgio implements only chunked).
+ *   In a response, other codings are passed through; when the last is not `chunked`
+ *   the body runs until the connection closes.
+ *
+ * Limits (struct mg_http_limits) are inclusive, and input that already exceeds one is
+ * rejected at once, without waiting for the rest of the head:
+ * - request (or status) line, counted without its CRLF: over `request_line` -> 414;
+ * - header section (start line, field lines and the blank line, with their CRLFs):
+ *   over `header_section` -> 431;
+ * - a field line (without its CRLF) over `field_line` -> 431;
+ * - a field beyond `max_headers` -> 431.
+ * ---------------------------------------------------------------------------------- */
+
+/* Room for 100 header fields plus the empty slot that ends the list. */
+#define MG_MAX_HTTP_HEADERS 101
+
+/* Bits of http_message.flags (mgio extension). */
+#define MG_HTTP_F_CHUNKED (1 << 0)         /* the body uses the chunked transfer coding */
+#define MG_HTTP_F_KEEP_ALIVE (1 << 1)      /* the connection persists after this message */
+#define MG_HTTP_F_UPGRADE (1 << 2)         /* Connection: upgrade, and an Upgrade field */
+#define MG_HTTP_F_EXPECT_CONTINUE (1 << 3) /* HTTP/1.1 request with Expect: 100-continue */
+#define MG_HTTP_F_EXPECT_OTHER (1 << 4)    /* request with another expectation (-> 417) */
+#define MG_HTTP_F_CLOSE_DELIMITED (1 << 5) /* response body ends when the connection closes */
+#define MG_HTTP_F_NO_BODY (1 << 6)         /* 1xx, 204 or 304 response: never a body */
+
+struct http_message {
+  struct mg_str message; /* the start line, the fields, the blank line and the part of
+                            the body in hand (see body); excludes skipped empty lines */
+  struct mg_str body;    /* the body bytes in hand when Content-Length is known:
+                            min(available, content_length) bytes right after the head;
+                            otherwise empty (len 0, p at the end of the head) */
+  struct mg_str method;  /* request method, e.g. "GET"; empty for a response */
+  struct mg_str uri;     /* request target up to the first '?'; empty for a response */
+  struct mg_str proto;   /* "HTTP/1.1" or "HTTP/1.0", requests and responses */
+  int resp_code;         /* status code of a response; 0 for a request */
+  struct mg_str resp_status_msg; /* reason phrase of a response (may be empty) */
+  struct mg_str query_string;    /* target after the first '?' (without it); empty when
+                                    there is none */
+  struct mg_str header_names[MG_MAX_HTTP_HEADERS];  /* field names in order, as sent; the
+                                                       entry after the last is {NULL, 0} */
+  struct mg_str header_values[MG_MAX_HTTP_HEADERS]; /* values (OWS trimmed); index i
+                                                       pairs with header_names[i] */
+  /* mgio extensions */
+  int64_t content_length; /* body length: Content-Length, 0 for a request without
+                             Content-Length or Transfer-Encoding and for a
+                             MG_HTTP_F_NO_BODY response; -1 when unknown (chunked or
+                             close-delimited) */
+  unsigned int flags;     /* MG_HTTP_F_* */
+  int http_minor;         /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+  size_t num_headers;     /* fields stored in header_names / header_values */
+};
+
+/* Limits applied by mg_http_parse_head (all inclusive, in bytes except max_headers). */
+struct mg_http_limits {
+  size_t request_line;   /* request or status line without CRLF; default 8192 (414) */
+  size_t header_section; /* start line + fields + blank line; default 32768 (431) */
+  size_t max_headers;    /* fields; default 100, at most MG_MAX_HTTP_HEADERS - 1 (431) */
+  size_t field_line;     /* one field line without CRLF; default 8192 (431) */
+};
+
+#define MG_HTTP_LIMITS_DEFAULT \
+  { 8192, 32768, 100, 8192 }
+
+/* The default limits (MG_HTTP_LIMITS_DEFAULT, which DESIGN "Defaults" lists). */
+struct mg_http_limits mg_http_default_limits(void);
+
+/* mgio extension: parses the head of an HTTP/1.x request (is_req != 0) or response
+ * (is_req == 0) from the `n` bytes at `s`, under `limits` (NULL: the defaults).
+ * Returns the length of the head (> 0: skipped empty lines, start line, fields and the
+ * blank line) when it is complete and valid; -2 when more bytes are needed (no limit is
+ * exceeded yet); -1 when it is malformed, ambiguous or over a limit. `*status` (when
+ * `status` is not NULL) is set to 0 on success and -2, and on -1 to the status a server
+ * answers with: 400 malformed or ambiguous framing, 414 request line too long, 431
+ * header section too large or too many fields, 501 unimplemented transfer coding, 505
+ * unsupported HTTP version. `hm` is filled on success (views into `s`, valid while `s`
+ * is); after -1 or -2 its contents are unspecified. Reads no byte outside s[0 .. n). */
+int mg_http_parse_head(const char *s, size_t n, struct http_message *hm, int is_req,
+                       const struct mg_http_limits *limits, int *status);
+
+/* Parses an HTTP request (is_req != 0) or response head from the `n` bytes at `s` into
+ * `hm` (views into `s`), with the default limits; mg_http_parse_head without the status.
+ * Returns the length of the head (> 0) when complete, 0 when incomplete, -1 when
+ * malformed, ambiguous (differing Content-Length values, Content-Length with
+ * Transfer-Encoding, a bad Transfer-Encoding) or over a limit; a negative `n` is -1.
+ * hm->message and hm->body cover the body bytes already in `s` when Content-Length is
+ * known. Example: for "GET /a?b=1 HTTP/1.1\r\nHost: x\r\n\r\n" it returns 32, with
+ * method "GET", uri "/a", query_string "b=1", proto "HTTP/1.1" and one field. */
+int mg_parse_http(const char *s, int n, struct http_message *hm, int is_req);
+
+/* The value of the first field named `name` (ASCII case-insensitive), as a pointer into
+ * `hm` (valid as long as `hm` and its buffer are), or NULL when there is none or when
+ * `hm` or `name` is NULL. */
+struct mg_str *mg_get_http_header(struct http_message *hm, const char *name);
+
 #ifdef __cplusplus
 }
 #endif
