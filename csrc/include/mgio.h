@@ -780,6 +780,135 @@ int mg_parse_http(const char *s, int n, struct http_message *hm, int is_req);
  * `hm` or `name` is NULL. */
 struct mg_str *mg_get_http_header(struct http_message *hm, const char *name);
 
+/* ------------------------------------------------------------------------------------
+ * HTTP helpers: status reason phrases, URIs (RFC 3986), query-string and header
+ * parameters, glob patterns and comma lists.
+ *
+ * Every mg_str input is read within [p, p + len) only; it need not be NUL-terminated.
+ * ---------------------------------------------------------------------------------- */
+
+#ifndef MGIO_CDEF
+#define MG_DEPRECATED __attribute__((deprecated))
+#else
+#define MG_DEPRECATED
+#endif
+
+/* The reason phrase of `status_code`: RFC 9110 section 15 for its codes, and the IANA
+ * registry's phrase for 102, 103, 207, 208, 226, 423-425, 428, 429, 431, 451, 506-508,
+ * 510 and 511 (413 is "Content Too Large", 422 "Unprocessable Content"). Any other code
+ * (418, 306, 999, negative ...) gives "Unknown" - never "OK" for a code other than 200
+ * (mgio fix). The result is a static string. */
+const char *mg_status_message(int status_code);
+
+/* Splits `uri` as [scheme://[user_info@]]host[:port][/path][?query][#fragment] into views
+ * of its bytes. The scheme is what precedes a "://" met before any of "/?#[@"; without
+ * one there is no user_info either. Otherwise user_info is what precedes the last '@'
+ * of the authority, which ends at the first '/', '?' or '#' (RFC 3986 3.2). A host
+ * starting with '[' is an IPv6 literal kept with its brackets ("[::1]"); what follows
+ * its ']' must be ":port" or the end of the authority. `path` keeps its leading '/',
+ * `query` excludes the '?', `fragment` the '#'. An absent part is {NULL, 0}; a present
+ * but empty one ("http://h/?") has p in `uri` and len 0. `port` is 0 when absent or
+ * empty. NULL out-parameters are skipped. Returns 0, or -1 (out-parameters untouched)
+ * for an unterminated '[' ("tcp://[::1"), bytes between ']' and ':', or - mgio fix - a
+ * port that is not all digits or exceeds 65535 (Mongoose 6 accepted any bytes there).
+ * Example: "http://u@h:8080/a/b?x=1#f" -> "http", "u", "h", 8080, "/a/b", "x=1", "f". */
+int mg_parse_uri(const struct mg_str uri, struct mg_str *scheme, struct mg_str *user_info,
+                 struct mg_str *host, unsigned int *port, struct mg_str *path,
+                 struct mg_str *query, struct mg_str *fragment);
+
+/* Builds a URI from parts into a heap string stored in `uri` (NUL-terminated, the NUL
+ * not counted in len; the caller frees uri->p with free()). A part is written when its
+ * pointer and its p are not NULL (so an empty query still gives "?", which makes
+ * mg_parse_uri's output round-trip): "scheme://", "user_info@", host, ":port" when port
+ * is not 0, path, "?query", "#fragment". With `normalize_path`, the path is first
+ * passed through mg_normalize_uri_path. Returns 0, or -1 (uri set to {NULL, 0}) when
+ * the path to normalize does not start with '/' or on allocation failure. All parts
+ * NULL gives "". Example: scheme "file", path "/foo/.././bar/baz", normalized ->
+ * "file:///bar/baz". */
+int mg_assemble_uri(const struct mg_str *scheme, const struct mg_str *user_info,
+                    const struct mg_str *host, unsigned int port, const struct mg_str *path,
+                    const struct mg_str *query, const struct mg_str *fragment,
+                    int normalize_path, struct mg_str *uri);
+
+/* Removes "." and ".." segments from the path `in` (RFC 3986 5.2.4; ".." at the root
+ * stays at the root), writing the result to the caller's buffer at out->p, which must
+ * hold in->len bytes (the result is never longer); out->p may equal in->p (in place).
+ * No percent-decoding is done; empty segments are kept. A final "." or ".." leaves a
+ * trailing '/'. Sets out->len and returns 1; returns 0 (out untouched) when `in` is
+ * empty or does not start with '/'. "/a/./b/../c" -> "/a/c"; "/.." -> "/". */
+int mg_normalize_uri_path(const struct mg_str *in, struct mg_str *out);
+
+/* Sets `v` to the bytes from `s` up to the first byte found in the NUL-terminated set
+ * `delimiters` (or up to `end_string`), then skips every delimiter byte after it, and
+ * returns where that stops (at most `end_string`). Reads only [s, end_string); a NUL
+ * byte there is not a delimiter. Example: "a, b" with ", " -> v "a", returns at "b". */
+const char *mg_skip(const char *s, const char *end_string, const char *delimiters,
+                    struct mg_str *v);
+
+/* Finds the variable `name` in the query string or form body `buf` ("a=1&b=2"): the
+ * first "name=" at the start or right after '&' (name compared ASCII
+ * case-insensitively), and form-decodes its value (up to the next '&') into `dst` with
+ * mg_url_decode ('+' is a space). Returns the decoded length (0 for an empty value), or:
+ * -1 when buf or buf->p is NULL, buf is empty or name is NULL; -2 when dst is NULL or
+ * dst_len is 0 (nothing written); -3 when the value has a malformed escape or does not
+ * fit in dst with its NUL; -4 when the variable is absent. On every negative return
+ * but -2, dst is "" (mgio: also after -3, where Mongoose 6 left partial output). */
+int mg_get_http_var(const struct mg_str *buf, const char *name, char *dst, size_t dst_len);
+
+/* Finds the parameter `var_name` in a header value such as a Digest Authorization or a
+ * Content-Disposition ("a=1, b=\"x y\"; c='z'"): "var_name=" (case-sensitive) at the
+ * start or right after ' ', ',' or ';'; text inside a quoted value is never taken for a
+ * parameter name (mgio fix). A value starting with '"' or '\'' runs to the matching
+ * unescaped quote, where a backslash before that quote or before a backslash is
+ * dropped (other backslashes are kept, as browsers send Windows file names raw); an
+ * unterminated quote gives an empty value. An unquoted value ends at ' ', ',', ';' or
+ * the end. The value is copied NUL-terminated into `*buf` when value + NUL fit in
+ * `buf_size` and `*buf` is not NULL; otherwise it goes into a new heap buffer stored in
+ * `*buf` (the caller frees it with free() when `*buf` changed; *buf NULL with size 0 is
+ * allowed). Returns the value length without the NUL; 0 when the parameter is absent,
+ * empty, or hdr, var_name or buf is NULL, or on allocation failure. Whenever the
+ * caller's buffer is kept and buf_size > 0 it holds a NUL-terminated string ("" when
+ * nothing was found). Reads only [hdr->p, hdr->p + hdr->len). */
+int mg_http_parse_header2(struct mg_str *hdr, const char *var_name, char **buf,
+                          size_t buf_size);
+
+/* Deprecated form of mg_http_parse_header2 that never allocates: when the value with its
+ * NUL does not fit in `buf_size` it returns 0 (and buf is "" when buf_size > 0). */
+int mg_http_parse_header(struct mg_str *hdr, const char *var_name, char *buf,
+                         size_t buf_size) MG_DEPRECATED;
+
+/* Matches the glob `pattern` against the start of `str`, ASCII case-insensitively.
+ * `*` matches any run of bytes other than '/', `**` any run, `?` one byte other than
+ * '/'; '|' and ',' separate alternatives, tried left to right; a '$' ending an
+ * alternative anchors it at the end of `str` (a '$' elsewhere is literal). Returns the
+ * length of the longest prefix of `str` that the first matching alternative matches;
+ * 0 means no match (a match of length 0 also counts as none). Runs in
+ * O(len(pattern) * len(str)) time whatever the pattern (no backtracking; mgio fix), with
+ * one heap block of len(str) + 1 bytes when str is longer than 256 bytes (0 when that
+ * allocation fails). Examples: "a*f" vs "abcdefgh" -> 6; vs "abcdexgh" -> 0;
+ * "a*f|de*,xy" vs "defgh" -> 5; "?*" vs "abc" -> 3; "?*" vs "" -> 0. */
+size_t mg_match_prefix_n(const struct mg_str pattern, const struct mg_str str);
+
+/* mg_match_prefix_n on the first `pattern_len` bytes of `pattern` (all of it, up to its
+ * NUL, when pattern_len < 0) and the NUL-terminated `str`. NULL pattern or str -> 0. */
+size_t mg_match_prefix(const char *pattern, int pattern_len, const char *str);
+
+/* Takes the next entry of the comma-separated `list` ("a=1,b,c=3"): `val` gets the entry
+ * ("a=1"), or only its part before the first '=' ("a") when `eq_val` is not NULL, and
+ * then `eq_val` gets the part after it ("1"; {NULL, 0} when the entry has no '=').
+ * No whitespace is trimmed; entries may be empty (",a" starts with ""), but a trailing
+ * comma ends the list without one more empty entry. Returns the rest of the list after
+ * the entry's comma (empty, at the end of `list`, after the last entry), or {NULL, 0}
+ * when `list` is empty - there was no entry, and val / eq_val are untouched. Loop:
+ * while ((list = mg_next_comma_list_entry_n(list, &v, &eq)).p != NULL) { ... } */
+struct mg_str mg_next_comma_list_entry_n(struct mg_str list, struct mg_str *val,
+                                         struct mg_str *eq_val);
+
+/* mg_next_comma_list_entry_n for the NUL-terminated `list`: returns the rest of the list
+ * or NULL when `list` is NULL or "" (no entry). */
+const char *mg_next_comma_list_entry(const char *list, struct mg_str *val,
+                                     struct mg_str *eq_val);
+
 #ifdef __cplusplus
 }
 #endif
