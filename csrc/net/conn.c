@@ -154,8 +154,7 @@ struct mg_connection *mg_bind(struct mg_mgr *mgr, const char *address,
   return mg_bind_opt(mgr, address, handler, opts);
 }
 
-/* Small writes go out at once: mgio batches its own output into one send. */
-static void set_nodelay(sock_t s) {
+void mg__set_nodelay(sock_t s) {
   int on = 1;
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
@@ -169,7 +168,7 @@ void mg__start_connect(struct mg_connection *c, int sock_type) {
     c->io_ready |= MG__IO_PENDING;
     return;
   }
-  if (sock_type == SOCK_STREAM) set_nodelay(c->sock);
+  if (sock_type == SOCK_STREAM) mg__set_nodelay(c->sock);
   if (connect(c->sock, &c->sa.sa, mg__sa_len(&c->sa)) == 0) {
     c->io_ready |= MG__IO_PENDING; /* connected already (UDP, or a fast loopback) */
   } else if (errno != EINPROGRESS) {

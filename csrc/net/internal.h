@@ -73,6 +73,10 @@ unsigned int mg__io_wanted(const struct mg_connection *c);
  * dispatching the matching events. */
 void mg__do_io(struct mg_connection *c);
 
+/* Turns Nagle off on a TCP socket: small writes go out at once, since mgio already
+ * batches its own output into one send per iteration. */
+void mg__set_nodelay(sock_t s);
+
 /* Sets a descriptor non-blocking and close-on-exec; 0 or -1. */
 int mg__set_nonblocking(sock_t sock);
 

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -53,8 +52,7 @@ static struct mg_connection *adopt_peer(struct mg_connection *lc, sock_t s,
 }
 
 static void accept_one(struct mg_connection *lc, sock_t s, const union socket_address *sa) {
-  int on = 1;
-  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  mg__set_nodelay(s);
   /* over the cap: accept and close, so the client is not left hanging */
   if (adopt_peer(lc, s, sa, 0, 0) == NULL) close(s);
 }
