@@ -909,6 +909,101 @@ struct mg_str mg_next_comma_list_entry_n(struct mg_str list, struct mg_str *val,
 const char *mg_next_comma_list_entry(const char *list, struct mg_str *val,
                                      struct mg_str *eq_val);
 
+/* ------------------------------------------------------------------------------------
+ * HTTP responses: status lines, heads, errors, redirects and chunks (Mongoose 6 section
+ * 3.3). Each helper only queues bytes on nc->send_mbuf (one mg_send per head); the
+ * poll loop writes them. A NULL `nc` does nothing.
+ *
+ * mgio fixes over Mongoose 6, common to these helpers:
+ * - The status line is "HTTP/1.1 <code> <mg_status_message(code)>\r\n": every code gets
+ *   its RFC 9110 reason phrase ("Unknown" for unregistered codes), never "OK" for a code
+ *   other than 200. A code outside 100..999 is sent as 500.
+ * - The server line is MG_SERVER_HEADER, "Server: mgio\r\n" (Mongoose 6 sent
+ *   "Server: Mongoose/6.18"). Building the library with -DMG_HIDE_SERVER_INFO, or with
+ *   -DMG_SERVER_HEADER='""', leaves it out; another value must be one complete field
+ *   line ending in CRLF. It is a build option of the library, not of the includer.
+ * - `extra_headers` is one or more field lines separated by CRLF, without the final
+ *   CRLF ("Content-Type: text/html\r\nX-A: b"). NULL or empty adds nothing. Trailing
+ *   CRLFs are dropped ("X-A: b\r\n" is the same as "X-A: b"). Anything else that would
+ *   make the head malformed - a bare CR or LF (header injection), an empty line, a line
+ *   that does not start with "token:", a control byte other than HTAB - queues
+ *   nothing, and the connection is closed at once (MG_F_CLOSE_IMMEDIATELY, nc->err =
+ *   EINVAL; output queued before is dropped too), so that a body the caller queues next
+ *   never reaches the peer as a response of its own.
+ * - 1xx and 204 heads carry neither Content-Length nor Transfer-Encoding (RFC 9110 8.6,
+ *   RFC 9112 6.1).
+ * - When memory runs out, the connection is closed (as with mg_send): output is never
+ *   silently truncated.
+ * ---------------------------------------------------------------------------------- */
+
+#ifndef MG_SERVER_HEADER
+#ifdef MG_HIDE_SERVER_INFO
+#define MG_SERVER_HEADER ""
+#else
+#define MG_SERVER_HEADER "Server: mgio\r\n"
+#endif
+#endif
+
+/* Queues the status line and the server line, then `extra_headers` and its CRLF when
+ * not empty; the head stays open for more fields and the caller sends the blank line.
+ * Example: (c, 200, "X-A: b") -> "HTTP/1.1 200 OK\r\nServer: mgio\r\nX-A: b\r\n". */
+void mg_send_response_line(struct mg_connection *nc, int status_code,
+                           const char *extra_headers);
+
+/* As mg_send_response_line with the extra headers as a view (need not be
+ * NUL-terminated; {NULL, 0} adds nothing). */
+void mg_send_response_line_s(struct mg_connection *nc, int status_code,
+                             const struct mg_str extra_headers);
+
+/* Queues a whole head: the response line (as mg_send_response_line), then
+ * "Transfer-Encoding: chunked\r\n" when content_length < 0 (send the body with
+ * mg_send_http_chunk / mg_printf_http_chunk and end it with mg_send_http_chunk(nc, "",
+ * 0)), else "Content-Length: <content_length>\r\n" (neither for 1xx and 204), then
+ * the blank line. Example: (c, 404, 3, NULL) -> "HTTP/1.1 404 Not Found\r\nServer:
+ * mgio\r\nContent-Length: 3\r\n\r\n". */
+void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_length,
+                  const char *extra_headers);
+
+/* Queues a complete error response and sets MG_F_SEND_AND_CLOSE: mg_send_head(code,
+ * strlen(reason), "Content-Type: text/plain\r\nConnection: close") and the body
+ * `reason` (NULL: the status's reason phrase). The status line always carries the
+ * reason phrase of `code`, whatever `reason` says; `reason` may hold any bytes (it is
+ * the body). For 1xx, 204 and 304 no body is sent. Example: (c, 404, NULL) ->
+ * "HTTP/1.1 404 Not Found\r\nServer: mgio\r\nContent-Type: text/plain\r\n
+ * Connection: close\r\nContent-Length: 9\r\n\r\nNot Found". */
+void mg_http_send_error(struct mg_connection *nc, int code, const char *reason);
+
+/* Queues a complete redirect: the response line, "Location: <location>",
+ * "Content-Type: text/html", "Content-Length: <n>", "Cache-Control: no-cache", the extra
+ * headers if any, the blank line and the body "<p>Moved <a href='<location>'>here</a>.
+ * \r\n". mgio: in the body the location is HTML-escaped (& < > " ' as in
+ * mg_printf_html_escape), so that it cannot break out of the attribute; the Location
+ * field carries it verbatim. A location holding a control byte other than HTAB (CR, LF,
+ * NUL ...) is refused as a malformed extra header is (nothing queued, connection
+ * closed). The connection stays open (keep-alive). */
+void mg_http_send_redirect(struct mg_connection *nc, int status_code,
+                           const struct mg_str location, const struct mg_str extra_headers);
+
+/* Queues one chunk of a chunked body: the length in uppercase hex, CRLF, the `len`
+ * bytes at `buf`, CRLF ("5\r\nhello\r\n"). len 0 queues the last chunk "0\r\n\r\n",
+ * which ends the body. The caller must have sent "Transfer-Encoding: chunked"
+ * (mg_send_head with content_length < 0). NULL buf with len > 0 does nothing. */
+void mg_send_http_chunk(struct mg_connection *nc, const char *buf, size_t len);
+
+/* Formats with printf rules and queues the result as one chunk ("%d %s", 123, ":-)" ->
+ * "7\r\n123 :-)\r\n"). mgio: empty output (or a format error) queues nothing -
+ * Mongoose 6 queued "0\r\n\r\n" then, ending the body by accident. */
+void mg_printf_http_chunk(struct mg_connection *nc, const char *fmt, ...)
+    MG_PRINTF_LIKE(2, 3);
+
+/* Formats with printf rules, replaces & < > " ' by "&amp;", "&lt;", "&gt;", "&quot;"
+ * and "&#39;", and queues the result as one chunk, as mg_printf_http_chunk does
+ * ("<%s>", "a&b" -> "F\r\n&lt;a&amp;b&gt;\r\n"). mgio fixes: Mongoose 6 escaped only
+ * < and > (unsafe inside attribute values) and, despite its documentation, sent the
+ * text without chunk framing. Empty output queues nothing. */
+void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
+    MG_PRINTF_LIKE(2, 3);
+
 #ifdef __cplusplus
 }
 #endif

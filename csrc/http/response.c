@@ -1,0 +1,348 @@
+/*
+ * HTTP response helpers (Mongoose 6 interface): status line and head, errors, redirects,
+ * chunks. Each head is formatted in one buffer and queued with one mg_send.
+ *
+ * mgio fixes over Mongoose 6 (see the "HTTP responses" section of mgio.h):
+ * - the status line carries the RFC 9110 reason phrase (mg_status_message), never "OK"
+ *   for another code; a code outside 100..999 is sent as 500;
+ * - extra headers are checked: trailing CRLFs are dropped, and a value that would make
+ *   the head malformed (bare CR or LF, an empty line, a line that is not a field,
+ *   control bytes) queues nothing and closes the connection at once;
+ * - 1xx and 204 heads carry no Content-Length or Transfer-Encoding (RFC 9110 8.6,
+ *   RFC 9112 6.1);
+ * - the redirect body HTML-escapes the location; mg_printf_html_escape escapes all of
+ *   & < > " ' and sends an HTTP chunk.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mgio.h"
+#include "../net/internal.h"
+
+/* ---- a growable output buffer: on the stack while small ------------------------------ */
+
+struct out {
+  char *p;
+  size_t len, cap;
+  int failed; /* an allocation failed or a size overflowed */
+  char stack[512];
+};
+
+static void out_init(struct out *o) {
+  o->p = o->stack;
+  o->len = 0;
+  o->cap = sizeof(o->stack);
+  o->failed = 0;
+}
+
+static void out_free(struct out *o) {
+  if (o->p != o->stack) free(o->p);
+  o->p = o->stack;
+}
+
+static void out_add(struct out *o, const void *data, size_t n) {
+  if (o->failed || n == 0) return;
+  if (n > SIZE_MAX - o->len || o->len + n > (size_t) INT_MAX) {
+    o->failed = 1; /* mg_send takes an int length */
+    return;
+  }
+  if (o->len + n > o->cap) {
+    size_t cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n;
+    char *p = o->p == o->stack ? malloc(cap) : realloc(o->p, cap);
+    if (p == NULL) {
+      o->failed = 1;
+      return;
+    }
+    if (o->p == o->stack) memcpy(p, o->stack, o->len);
+    o->p = p;
+    o->cap = cap;
+  }
+  memcpy(o->p + o->len, data, n);
+  o->len += n;
+}
+
+static void out_str(struct out *o, const char *s) {
+  out_add(o, s, strlen(s));
+}
+
+/* Appends the decimal form of v (v >= 0). */
+static void out_u64(struct out *o, uint64_t v) {
+  char tmp[24];
+  size_t i = sizeof(tmp);
+  do {
+    tmp[--i] = (char) ('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  out_add(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* Appends `s` with & < > " ' replaced by HTML character references. */
+static void out_html_escaped(struct out *o, const char *s, size_t n) {
+  size_t start = 0; /* s[start .. i) is not yet copied */
+  for (size_t i = 0; i < n; i++) {
+    const char *ref;
+    switch (s[i]) {
+      case '&': ref = "&amp;"; break;
+      case '<': ref = "&lt;"; break;
+      case '>': ref = "&gt;"; break;
+      case '"': ref = "&quot;"; break;
+      case '\'': ref = "&#39;"; break;
+      default: continue;
+    }
+    out_add(o, s + start, i - start);
+    out_str(o, ref);
+    start = i + 1;
+  }
+  out_add(o, s + start, n - start);
+}
+
+/* Queues the buffer with one mg_send and releases it; a failed buffer closes the
+ * connection as a failed mg_send does (output must not be lost silently). */
+static void out_send(struct mg_connection *nc, struct out *o) {
+  if (o->failed) {
+    mg__mark_closing(nc, ENOMEM);
+  } else {
+    mg_send(nc, o->p, (int) o->len);
+  }
+  out_free(o);
+}
+
+/* ---- checks ---------------------------------------------------------------------------- */
+
+static int clamp_status(int code) {
+  return code < 100 || code > 999 ? 500 : code;
+}
+
+/* 1xx and 204 responses carry no framing fields and no body. */
+static int no_framing(int code) {
+  return code < 200 || code == 204;
+}
+
+/* RFC 9110 tchar. */
+static int is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* A field-value byte: visible ASCII, SP, HTAB or obs-text (no other control). */
+static int is_value_byte(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* The extra headers in `*h` with trailing CRLFs dropped. Returns 1 when what is left is
+ * empty or one or more field lines "name: value" separated by CRLF, each with a token
+ * name, then ':', then value bytes only; 0 otherwise (bare CR or LF, an empty line, a
+ * line starting with whitespace or lacking a colon, control bytes). */
+static int clean_headers(struct mg_str *h) {
+  if (h->p == NULL) h->len = 0;
+  while (h->len >= 2 && h->p[h->len - 2] == '\r' && h->p[h->len - 1] == '\n') h->len -= 2;
+  size_t i = 0, n = h->len;
+  const unsigned char *s = (const unsigned char *) h->p;
+  while (i < n) {
+    size_t name = i;
+    while (i < n && is_tchar(s[i])) i++;
+    if (i == name || i == n || s[i] != ':') return 0;
+    for (i++; i < n && is_value_byte(s[i]); i++) {
+    }
+    if (i == n) break;
+    /* the only other byte allowed is the CR of a CRLF followed by another line */
+    if (s[i] != '\r' || i + 2 >= n || s[i + 1] != '\n') return 0;
+    i += 2;
+  }
+  return 1;
+}
+
+/* Refuses a head that would be malformed: nothing more reaches the peer. */
+static void refuse(struct mg_connection *nc) {
+  mg__mark_closing(nc, EINVAL);
+}
+
+/* Appends "HTTP/1.1 <code> <reason>\r\n" and the server line; `code` is clamped. */
+static void out_status_line(struct out *o, int code) {
+  out_str(o, "HTTP/1.1 ");
+  out_u64(o, (uint64_t) code);
+  out_add(o, " ", 1);
+  out_str(o, mg_status_message(code));
+  out_str(o, "\r\n" MG_SERVER_HEADER);
+}
+
+/* Appends the field lines of `extra` (already cleaned) with their CRLF, if any. */
+static void out_extra(struct out *o, struct mg_str extra) {
+  if (extra.len == 0) return;
+  out_add(o, extra.p, extra.len);
+  out_add(o, "\r\n", 2);
+}
+
+/* Appends a whole head: status line, server, extra, framing field, blank line. */
+static void out_head(struct out *o, int code, int64_t content_length, struct mg_str extra) {
+  out_status_line(o, code);
+  out_extra(o, extra);
+  if (!no_framing(code)) {
+    if (content_length < 0) {
+      out_str(o, "Transfer-Encoding: chunked\r\n");
+    } else {
+      out_str(o, "Content-Length: ");
+      out_u64(o, (uint64_t) content_length);
+      out_add(o, "\r\n", 2);
+    }
+  }
+  out_add(o, "\r\n", 2);
+}
+
+/* ---- the API ---------------------------------------------------------------------------- */
+
+void mg_send_response_line_s(struct mg_connection *nc, int status_code,
+                             const struct mg_str extra_headers) {
+  struct mg_str extra = extra_headers;
+  struct out o;
+  if (nc == NULL) return;
+  if (!clean_headers(&extra)) {
+    refuse(nc);
+    return;
+  }
+  out_init(&o);
+  out_status_line(&o, clamp_status(status_code));
+  out_extra(&o, extra);
+  out_send(nc, &o);
+}
+
+void mg_send_response_line(struct mg_connection *nc, int status_code,
+                           const char *extra_headers) {
+  mg_send_response_line_s(nc, status_code, mg_mk_str(extra_headers));
+}
+
+void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_length,
+                  const char *extra_headers) {
+  struct mg_str extra = mg_mk_str(extra_headers);
+  struct out o;
+  if (nc == NULL) return;
+  if (!clean_headers(&extra)) {
+    refuse(nc);
+    return;
+  }
+  out_init(&o);
+  out_head(&o, clamp_status(status_code), content_length, extra);
+  out_send(nc, &o);
+}
+
+void mg_http_send_error(struct mg_connection *nc, int code, const char *reason) {
+  struct out o;
+  if (nc == NULL) return;
+  code = clamp_status(code);
+  if (reason == NULL) reason = mg_status_message(code);
+  /* 1xx, 204 and 304 responses never have a body (RFC 9110 6.4.1). */
+  size_t body_len = no_framing(code) || code == 304 ? 0 : strlen(reason);
+  out_init(&o);
+  out_head(&o, code, (int64_t) body_len,
+           mg_mk_str("Content-Type: text/plain\r\nConnection: close"));
+  out_add(&o, reason, body_len);
+  out_send(nc, &o);
+  nc->flags |= MG_F_SEND_AND_CLOSE;
+}
+
+void mg_http_send_redirect(struct mg_connection *nc, int status_code,
+                           const struct mg_str location, const struct mg_str extra_headers) {
+  struct mg_str extra = extra_headers;
+  struct out o, body;
+  if (nc == NULL) return;
+  if (location.p == NULL && location.len != 0) {
+    refuse(nc);
+    return;
+  }
+  for (size_t i = 0; i < location.len; i++) {
+    if (!is_value_byte((unsigned char) location.p[i])) {
+      refuse(nc);
+      return;
+    }
+  }
+  if (!clean_headers(&extra)) {
+    refuse(nc);
+    return;
+  }
+  out_init(&body);
+  out_str(&body, "<p>Moved <a href='");
+  out_html_escaped(&body, location.p, location.len);
+  out_str(&body, "'>here</a>.\r\n");
+
+  out_init(&o);
+  out_status_line(&o, clamp_status(status_code));
+  out_str(&o, "Location: ");
+  out_add(&o, location.p, location.len);
+  out_str(&o, "\r\nContent-Type: text/html\r\nContent-Length: ");
+  out_u64(&o, (uint64_t) body.len);
+  out_str(&o, "\r\nCache-Control: no-cache\r\n");
+  out_extra(&o, extra);
+  out_add(&o, "\r\n", 2);
+  out_add(&o, body.p, body.len);
+  if (body.failed) o.failed = 1;
+  out_free(&body);
+  out_send(nc, &o);
+}
+
+void mg_send_http_chunk(struct mg_connection *nc, const char *buf, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  char size_line[2 * sizeof(size_t) + 2];
+  size_t i = sizeof(size_line) - 2, n = len;
+  if (nc == NULL || (buf == NULL && len != 0)) return;
+  do {
+    size_line[--i] = hex[n & 15];
+    n >>= 4;
+  } while (n != 0);
+  size_line[sizeof(size_line) - 2] = '\r';
+  size_line[sizeof(size_line) - 1] = '\n';
+  size_t line_len = sizeof(size_line) - i;
+  if (len > SIZE_MAX - line_len - 2) {
+    mg__mark_closing(nc, ENOMEM);
+    return;
+  }
+  /* Reserve everything first, so that the three pieces are queued whole or not at all
+   * (and the data is copied once, straight into the send buffer). */
+  if (!mbuf_reserve(&nc->send_mbuf, line_len + len + 2)) {
+    mg__mark_closing(nc, ENOMEM);
+    return;
+  }
+  mg_send(nc, size_line + i, (int) line_len);
+  for (size_t off = 0; off < len;) {
+    size_t piece = len - off > (size_t) INT_MAX ? (size_t) INT_MAX : len - off;
+    mg_send(nc, buf + off, (int) piece);
+    off += piece;
+  }
+  mg_send(nc, "\r\n", 2);
+}
+
+void mg_printf_http_chunk(struct mg_connection *nc, const char *fmt, ...) {
+  char stack[256], *buf = stack;
+  va_list ap;
+  if (nc == NULL || fmt == NULL) return;
+  va_start(ap, fmt);
+  int len = mg_avprintf(&buf, sizeof(stack), fmt, ap);
+  va_end(ap);
+  /* Empty output sends nothing: a zero-size chunk would end the body. */
+  if (len > 0) mg_send_http_chunk(nc, buf, (size_t) len);
+  if (buf != stack) free(buf);
+}
+
+void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...) {
+  char stack[256], *buf = stack;
+  struct out o;
+  va_list ap;
+  if (nc == NULL || fmt == NULL) return;
+  va_start(ap, fmt);
+  int len = mg_avprintf(&buf, sizeof(stack), fmt, ap);
+  va_end(ap);
+  if (len > 0) {
+    out_init(&o);
+    out_html_escaped(&o, buf, (size_t) len);
+    if (o.failed) {
+      mg__mark_closing(nc, ENOMEM);
+    } else {
+      mg_send_http_chunk(nc, o.p, o.len);
+    }
+    out_free(&o);
+  }
+  if (buf != stack) free(buf);
+}
