@@ -41,6 +41,9 @@ void *malloc(size_t);
 """
 TEST_DEFINES = [("MBUF_REALLOC", "mgio_test_realloc"), ("MBUF_FREE", "mgio_test_free")]
 
+# What cffi's generated wrapper includes: the public header and the test-only helpers.
+WRAPPER_INCLUDES = ['"mgio.h"', '"test.h"', '"chunked_feed.h"', "<stdlib.h>"]
+
 _INT_MACRO = re.compile(r"^#define\s+((?:MG|MBUF|MGIO)_[A-Z0-9_]+)\s+(\(?[-0-9(][^\"]*)$")
 
 
@@ -89,7 +92,7 @@ def build(sanitize: bool = False):
             link += san
         ffi.set_source(
             name,
-            '#include "mgio.h"\n#include "test.h"\n#include "chunked_feed.h"\n#include <stdlib.h>\n',
+            "".join(f"#include {h}\n" for h in WRAPPER_INCLUDES),
             sources=[str(p) for p in library_sources() + TEST_SOURCES],
             include_dirs=[str(CSRC / "include"), str(CSRC / "tests")],
             define_macros=TEST_DEFINES,
