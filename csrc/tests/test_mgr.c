@@ -101,10 +101,26 @@ static struct mg_connection *connect_with(struct mg_mgr *mgr, const char *url,
   return mg_connect_opt(mgr, url, h, opts);
 }
 
+/* 1 when this host has an IPv6 loopback to test on (some containers have none). */
+static int have_ipv6_loopback(void) {
+  union socket_address sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin6.sin6_family = AF_INET6;
+  sa.sin6.sin6_addr = in6addr_loopback;
+  sock_t s = socket(AF_INET6, SOCK_DGRAM, 0);
+  int ok = s >= 0 && bind(s, &sa.sa, sizeof(sa.sin6)) == 0;
+  if (s >= 0) close(s);
+  return ok;
+}
+
 static void echo_round_trip(const char *bind_addr) {
   struct mg_mgr mgr;
   struct log lg;
   char url[96];
+  if (strchr(bind_addr, '[') != NULL && !have_ipv6_loopback()) {
+    printf("note: no ::1 on this host; %s not tested\n", bind_addr);
+    return;
+  }
   memset(&lg, 0, sizeof(lg));
   mg_mgr_init(&mgr, NULL);
   CHECK(listen_on(&mgr, bind_addr, echo_server, url, sizeof(url)) != NULL);
