@@ -876,11 +876,19 @@ def test_poll_from_a_second_thread_is_runtime_error(mgr):
     mgr.poll(0)  # the manager is fine
 
 
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler for the test's duration: a run started in the
+    background (as CI may be) inherits SIGINT ignored, and the test must still run."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _interrupt_main_later(delay: float) -> threading.Timer:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT is not Python's default handler here")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     main = threading.main_thread().ident
     assert main is not None
     t = threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT))
@@ -888,7 +896,7 @@ def _interrupt_main_later(delay: float) -> threading.Timer:
     return t
 
 
-def test_keyboard_interrupt_ends_a_long_poll(mgr):
+def test_keyboard_interrupt_ends_a_long_poll(mgr, python_sigint):
     mgr.bind("tcp://127.0.0.1:0", None)
     timer = _interrupt_main_later(0.2)
     start = time.monotonic()
@@ -899,7 +907,7 @@ def test_keyboard_interrupt_ends_a_long_poll(mgr):
     mgr.poll(0)
 
 
-def test_keyboard_interrupt_is_not_blamed_on_a_connection():
+def test_keyboard_interrupt_is_not_blamed_on_a_connection(python_sigint):
     # With EV_POLL on, a handler runs right after the interrupted wait: the interrupt must
     # surface from poll() without closing that handler's connection.
     with mgio.Manager(poll_events=True) as m:
@@ -914,7 +922,7 @@ def test_keyboard_interrupt_is_not_blamed_on_a_connection():
         assert EV_POLL in log.kinds(server)
 
 
-def test_keyboard_interrupt_ends_run(mgr):
+def test_keyboard_interrupt_ends_run(mgr, python_sigint):
     mgr.bind("tcp://127.0.0.1:0", None)
     timer = _interrupt_main_later(0.2)
     start = time.monotonic()
