@@ -193,18 +193,25 @@ static void out_head(struct out *o, int code, int64_t content_length, struct mg_
   out_add(o, "\r\n", 2);
 }
 
+/* Starts a head: checks (and trims) `extra` and readies `o`. Returns 0 when the head is
+ * refused, in which case the connection is already closed and nothing was queued. */
+static int begin_head(struct mg_connection *nc, struct mg_str *extra, struct out *o) {
+  if (nc == NULL) return 0;
+  if (!clean_headers(extra)) {
+    refuse(nc);
+    return 0;
+  }
+  out_init(o);
+  return 1;
+}
+
 /* ---- the API ---------------------------------------------------------------------------- */
 
 void mg_send_response_line_s(struct mg_connection *nc, int status_code,
                              const struct mg_str extra_headers) {
   struct mg_str extra = extra_headers;
   struct out o;
-  if (nc == NULL) return;
-  if (!clean_headers(&extra)) {
-    refuse(nc);
-    return;
-  }
-  out_init(&o);
+  if (!begin_head(nc, &extra, &o)) return;
   out_status_line(&o, clamp_status(status_code));
   out_extra(&o, extra);
   out_send(nc, &o);
@@ -219,12 +226,7 @@ void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_len
                   const char *extra_headers) {
   struct mg_str extra = mg_mk_str(extra_headers);
   struct out o;
-  if (nc == NULL) return;
-  if (!clean_headers(&extra)) {
-    refuse(nc);
-    return;
-  }
-  out_init(&o);
+  if (!begin_head(nc, &extra, &o)) return;
   out_head(&o, clamp_status(status_code), content_length, extra);
   out_send(nc, &o);
 }
@@ -259,16 +261,12 @@ void mg_http_send_redirect(struct mg_connection *nc, int status_code,
       return;
     }
   }
-  if (!clean_headers(&extra)) {
-    refuse(nc);
-    return;
-  }
+  if (!begin_head(nc, &extra, &o)) return;
   out_init(&body);
   out_str(&body, "<p>Moved <a href='");
   out_html_escaped(&body, location.p, location.len);
   out_str(&body, "'>here</a>.\r\n");
 
-  out_init(&o);
   out_status_line(&o, clamp_status(status_code));
   out_str(&o, "Location: ");
   out_add(&o, location.p, location.len);
