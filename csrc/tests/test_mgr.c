@@ -1,6 +1,7 @@
 /* The manager over real loopback sockets: echo over TCP/UDP and IPv4/IPv6, event order,
  * close rules, timers, connect failures, back-pressure, the connection cap, broadcast. */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -145,20 +146,35 @@ TEST(mgr_echo_tcp_ipv6) { echo_round_trip("tcp://[::1]:0"); }
 TEST(mgr_echo_udp_ipv4) { echo_round_trip("udp://127.0.0.1:0"); }
 TEST(mgr_echo_udp_ipv6) { echo_round_trip("udp://[::1]:0"); }
 
+/* A loopback port that refuses connections while `*sock` stays open: bound, never
+ * listening (a released port could be handed out again, even as a client's own port). */
+static int refusing_port(sock_t *sock, char *url, size_t url_len) {
+  union socket_address sa;
+  socklen_t len = sizeof(sa.sin);
+  memset(&sa, 0, sizeof(sa));
+  sa.sin.sin_family = AF_INET;
+  sa.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  *sock = socket(AF_INET, SOCK_STREAM, 0);
+  if (*sock < 0 || bind(*sock, &sa.sa, len) != 0 || getsockname(*sock, &sa.sa, &len) != 0)
+    return 0;
+  mg_sock_addr_to_str(&sa, url, url_len, MG_SOCK_STRINGIFY_IP | MG_SOCK_STRINGIFY_PORT);
+  return 1;
+}
+
 TEST(mgr_connect_refused_then_close) {
   struct mg_mgr mgr;
   struct log lg;
   char url[96];
+  sock_t blocker;
   memset(&lg, 0, sizeof(lg));
+  int have_port = refusing_port(&blocker, url, sizeof(url));
   mg_mgr_init(&mgr, NULL);
-  /* a port that was just free: bind, read it back, close it */
-  struct mg_connection *lc = listen_on(&mgr, "127.0.0.1:0", NULL, url, sizeof(url));
-  CHECK(lc != NULL);
-  lc->flags |= MG_F_CLOSE_IMMEDIATELY;
-  mg_mgr_poll(&mgr, 0);
-  CHECK(connect_with(&mgr, url, logging_client, &lg) != NULL);
-  int ok = poll_until(&mgr, closed, &lg);
+  int ok = 0;
+  if (have_port && connect_with(&mgr, url, logging_client, &lg) != NULL)
+    ok = poll_until(&mgr, closed, &lg);
   mg_mgr_free(&mgr);
+  if (blocker >= 0) close(blocker);
+  CHECK(have_port);
   CHECK(ok);
   CHECK(lg.connect_status == ECONNREFUSED);
   CHECK(strcmp(lg.events, "CX") == 0);

@@ -24,6 +24,7 @@ import traceback
 import tracemalloc
 import weakref
 from collections import Counter
+from collections.abc import Iterator
 
 import mgio
 import pytest
@@ -50,11 +51,14 @@ def sock_type(scheme: str) -> socket.SocketKind:
     return socket.SOCK_STREAM if scheme == "tcp" else socket.SOCK_DGRAM
 
 
-def free_port(host: str) -> int:
-    """A port nothing listens on (bound, then released)."""
+@contextlib.contextmanager
+def refusing_port(host: str) -> Iterator[int]:
+    """A port that refuses connections for the block's duration: bound, never listening.
+    Keeping it bound matters: a released port can be handed out again, to a server of a
+    later test or as a client's own port (a loopback connect to it then succeeds)."""
     with socket.socket(family(host), socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
 
 
 def plain_client(host: str, port: int) -> socket.socket:
@@ -561,8 +565,9 @@ def test_poll_events_and_time(mgr):
 @pytest.mark.parametrize("host", HOSTS)
 def test_connect_refused(mgr, host):
     log = EventLog()
-    c = mgr.connect(url("tcp", host, free_port(host)), log)
-    poll_until(mgr, lambda: c.closed)
+    with refusing_port(host) as port:
+        c = mgr.connect(url("tcp", host, port), log)
+        poll_until(mgr, lambda: c.closed)
     assert log.events[c] == [(EV_CONNECT, errno.ECONNREFUSED), (EV_CLOSE, None)]
 
 
@@ -1316,20 +1321,20 @@ def _one_cycle(refused_port: int) -> None:
 
 
 def test_no_leak_over_200_managers():
-    refused_port = free_port("127.0.0.1")
-    for _ in range(20):  # warm up caches and free lists
-        _one_cycle(refused_port)
-    gc.collect()
-    fds = fd_count()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(200):
+    with refusing_port("127.0.0.1") as refused_port:
+        for _ in range(20):  # warm up caches and free lists
             _one_cycle(refused_port)
         gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+        fds = fd_count()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(200):
+                _one_cycle(refused_port)
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
     # 16 KiB over 200 cycles: one leaked object per cycle would show.
     assert grown < 16 << 10, f"{grown} bytes more after 200 managers"
     assert fd_count() <= fds + 2
