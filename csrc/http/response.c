@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mgio.h"
 #include "../net/internal.h"
+#include "http_internal.h"
 
 /* ---- a growable output buffer: on the stack while small ------------------------------ */
 
@@ -156,6 +156,29 @@ static int clean_headers(struct mg_str *h) {
   return 1;
 }
 
+long mg__http_check_extra_headers(struct mg_str extra) {
+  return clean_headers(&extra) ? (long) extra.len : -1;
+}
+
+/* Whether bodies are left out: the request being answered is HEAD. */
+static int head_only(struct mg_connection *nc) {
+  const struct mg__http *h = mg__http_state(nc);
+  return h != NULL && (h->flags & MG__H_HEAD_REQUEST);
+}
+
+/* Records whether a chunked answer is open (so a last request's connection waits for
+ * its last chunk before closing). */
+static void set_chunked_reply(struct mg_connection *nc, int open) {
+  struct mg__http *h = mg__http_state(nc);
+  if (h == NULL) return;
+  if (open) {
+    h->flags |= MG__H_CHUNKED_REPLY;
+  } else if (h->flags & MG__H_CHUNKED_REPLY) {
+    h->flags &= ~MG__H_CHUNKED_REPLY;
+    mg__http_answered(nc);
+  }
+}
+
 /* Refuses a head that would be malformed: nothing more reaches the peer. */
 static void refuse(struct mg_connection *nc) {
   mg__mark_closing(nc, EINVAL);
@@ -227,8 +250,10 @@ void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_len
   struct mg_str extra = mg_mk_str(extra_headers);
   struct out o;
   if (!begin_head(nc, &extra, &o)) return;
-  out_head(&o, clamp_status(status_code), content_length, extra);
+  status_code = clamp_status(status_code);
+  out_head(&o, status_code, content_length, extra);
   out_send(nc, &o);
+  if (content_length < 0 && !no_framing(status_code)) set_chunked_reply(nc, 1);
 }
 
 void mg_http_send_error(struct mg_connection *nc, int code, const char *reason) {
@@ -241,7 +266,7 @@ void mg_http_send_error(struct mg_connection *nc, int code, const char *reason) 
   out_init(&o);
   out_head(&o, code, (int64_t) body_len,
            mg_mk_str("Content-Type: text/plain\r\nConnection: close"));
-  out_add(&o, reason, body_len);
+  if (!head_only(nc)) out_add(&o, reason, body_len);
   out_send(nc, &o);
   nc->flags |= MG_F_SEND_AND_CLOSE;
 }
@@ -275,7 +300,7 @@ void mg_http_send_redirect(struct mg_connection *nc, int status_code,
   out_str(&o, "\r\nCache-Control: no-cache\r\n");
   out_extra(&o, extra);
   out_add(&o, "\r\n", 2);
-  out_add(&o, body.p, body.len);
+  if (!head_only(nc)) out_add(&o, body.p, body.len);
   if (body.failed) o.failed = 1;
   out_free(&body);
   out_send(nc, &o);
@@ -286,6 +311,8 @@ void mg_send_http_chunk(struct mg_connection *nc, const char *buf, size_t len) {
   char size_line[2 * sizeof(size_t) + 2];
   size_t i = sizeof(size_line) - 2, n = len;
   if (nc == NULL || (buf == NULL && len != 0)) return;
+  if (len == 0) set_chunked_reply(nc, 0);
+  if (head_only(nc)) return;
   do {
     size_line[--i] = hex[n & 15];
     n >>= 4;

@@ -744,10 +744,12 @@ struct mg_http_limits {
   size_t header_section; /* start line + fields + blank line; default 32768 (431) */
   size_t max_headers;    /* fields; default 100, at most MG_MAX_HTTP_HEADERS - 1 (431) */
   size_t field_line;     /* one field line without CRLF; default 8192 (431) */
+  size_t body;           /* body bytes a connection buffers for a handler that does not
+                            delete chunks; default 1 MiB (413; not used by the parser) */
 };
 
 #define MG_HTTP_LIMITS_DEFAULT \
-  { 8192, 32768, 100, 8192 }
+  { 8192, 32768, 100, 8192, 1048576 }
 
 /* The default limits (MG_HTTP_LIMITS_DEFAULT, which DESIGN "Defaults" lists). */
 struct mg_http_limits mg_http_default_limits(void);
@@ -1003,6 +1005,148 @@ void mg_printf_http_chunk(struct mg_connection *nc, const char *fmt, ...)
  * text without chunk framing. Empty output queues nothing. */
 void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
     MG_PRINTF_LIKE(2, 3);
+
+
+/* ------------------------------------------------------------------------------------
+ * HTTP connections: the server and client protocol layer (Mongoose 6 section 3.2).
+ *
+ * mg_set_protocol_http_websocket(nc) makes `nc` speak HTTP/1.1; set on a listener, every
+ * accepted connection inherits it. Raw events (MG_EV_ACCEPT, MG_EV_RECV, MG_EV_SEND,
+ * MG_EV_POLL, MG_EV_TIMER, MG_EV_CONNECT, MG_EV_CLOSE) reach the user handler first,
+ * then the layer acts on them. Per message, from the bytes in nc->recv_mbuf:
+ *
+ * - MG_EV_HTTP_CHUNK (struct http_message *): the head has arrived; body = the body
+ *   bytes buffered so far (de-chunked for a chunked body). It fires when the head
+ *   arrives (body possibly empty), whenever more body bytes arrive, and once before the
+ *   final event, so a handler sees every byte through this event. Setting
+ *   MG_F_DELETE_CHUNK in nc->flags during it drops those bytes (streaming: memory stays
+ *   bounded by one read whatever the body size); the flag is cleared afterwards.
+ * - MG_EV_HTTP_REQUEST (server) / MG_EV_HTTP_REPLY (client): the message is complete;
+ *   body = the bytes not deleted (all of it when nothing was deleted). The event goes to
+ *   the endpoint registered for the URI (longest glob match) if any, else the handler.
+ *   Then the message leaves recv_mbuf, and the next pipelined one is parsed at once:
+ *   requests are dispatched in order, one after the other.
+ *
+ * Views in the http_message point into nc->recv_mbuf and are valid only during the
+ * call. hm->flags tells keep-alive, chunked, upgrade and expectations (MG_HTTP_F_*).
+ *
+ * Server rules (mgio fixes; DESIGN "Fixes" 1-3 and "Defaults"):
+ * - A malformed or over-limit head is answered with its status (400, 414, 431, 501,
+ *   505; see mg_http_parse_head), an HTTP/1.1 request without exactly one Host field
+ *   with 400, an expectation other than 100-continue with 417, a body the handler
+ *   buffers past the body limit with 413 - each with "Connection: close", after which
+ *   the connection closes and no later request is parsed. Never a silent close.
+ * - Expect: 100-continue: "HTTP/1.1 100 Continue" is sent when the body is about to be
+ *   read: after the first MG_EV_HTTP_CHUNK (body empty) if the handler neither
+ *   answered, closed, nor buffers a body over the limit (413 then).
+ * - A request without keep-alive (Connection: close, or HTTP/1.0 without keep-alive)
+ *   is the last: later bytes are ignored, and once the answer is queued (and a chunked
+ *   answer or a file transfer has ended) the connection closes after sending it.
+ * - After a HEAD request, mg_http_send_error, mg_http_send_redirect and the chunk
+ *   senders queue no body bytes (the head alone).
+ *
+ * Client rules: responses are parsed with the same limits; a malformed one closes the
+ * connection (nc->err = EPROTO) without a reply event. Interim 1xx responses other
+ * than 101 are skipped. A response without Content-Length or chunked coding runs until
+ * the server closes, and is delivered as MG_EV_HTTP_REPLY when it does; a response cut
+ * short by a close is not delivered (the handler gets MG_EV_CLOSE only).
+ * ---------------------------------------------------------------------------------- */
+
+#define MG_EV_HTTP_REQUEST 100 /* struct http_message *: a complete request (server) */
+#define MG_EV_HTTP_REPLY 101   /* struct http_message *: a complete response (client) */
+#define MG_EV_HTTP_CHUNK 102   /* struct http_message *: body bytes so far (both sides) */
+#define MG_EV_SSI_CALL 105
+#define MG_EV_SSI_CALL_CTX 106
+#define MG_EV_WEBSOCKET_HANDSHAKE_REQUEST 111
+#define MG_EV_WEBSOCKET_HANDSHAKE_DONE 112
+#define MG_EV_WEBSOCKET_FRAME 113
+#define MG_EV_WEBSOCKET_CONTROL_FRAME 114
+#define MG_EV_HTTP_MULTIPART_REQUEST 121
+#define MG_EV_HTTP_PART_BEGIN 122
+#define MG_EV_HTTP_PART_DATA 123
+#define MG_EV_HTTP_PART_END 124
+#define MG_EV_HTTP_MULTIPART_REQUEST_END 125
+
+/* Makes `nc` (a listener, or a client connection) speak HTTP as described above. */
+void mg_set_protocol_http_websocket(struct mg_connection *nc);
+
+/* mgio extension: the limits `nc` applies (a listener passes them to the connections it
+ * accepts afterwards). NULL restores the defaults. Needs the HTTP protocol set first;
+ * returns 0, or -1 when `nc` does not speak HTTP or memory runs out. */
+int mg_http_set_limits(struct mg_connection *nc, const struct mg_http_limits *limits);
+
+struct mg_http_endpoint_opts {
+  void *user_data;         /* handed to the endpoint's handler through
+                              mg_http_endpoint_user_data (nc->user_data is untouched) */
+  const char *auth_domain; /* realm of the endpoint's Digest authentication */
+  const char *auth_file;   /* htdigest file guarding the endpoint; NULL: none */
+};
+
+/* Routes requests whose URI matches the glob `uri_path` (mg_match_prefix rules: a
+ * prefix match, "**" across '/', '$' anchors) to `handler` on listener `nc` and the
+ * connections it accepts. The longest match wins; among equal lengths, the earliest
+ * registered. The endpoint handler gets MG_EV_HTTP_REQUEST (and, once it handled one,
+ * also MG_EV_CLOSE of that connection). Registering a pattern again replaces its
+ * handler. Out of memory: nothing is registered. Sets HTTP on `nc` if not done. */
+void mg_register_http_endpoint(struct mg_connection *nc, const char *uri_path,
+                               mg_event_handler_t handler);
+
+/* As mg_register_http_endpoint with options (the strings are copied). */
+void mg_register_http_endpoint_opt(struct mg_connection *nc, const char *uri_path,
+                                   mg_event_handler_t handler,
+                                   struct mg_http_endpoint_opts opts);
+
+/* mgio extension: opts.user_data of the endpoint handling the request on `nc` (the last
+ * one routed to an endpoint), or NULL when none did. Mongoose 6 without
+ * MG_ENABLE_CALLBACK_USERDATA had no way to reach it. */
+void *mg_http_endpoint_user_data(struct mg_connection *nc);
+
+/* Connects to `url` ("http://[user:pass@]host[:port][/path][?query]", no scheme = http)
+ * and sends "GET" (or "POST" when post_data is not empty) with Host, Content-Length,
+ * Authorization: Basic for user:pass, and `extra_headers` (field lines, CRLF-separated;
+ * malformed ones are refused). The connection speaks HTTP: the handler gets
+ * MG_EV_CONNECT, then MG_EV_HTTP_CHUNK / MG_EV_HTTP_REPLY. Returns NULL for an
+ * unparsable URL, an https URL (no TLS: "ssl is disabled") or another scheme, with a
+ * message in *opts.error_string. */
+struct mg_connection *mg_connect_http(struct mg_mgr *mgr, mg_event_handler_t event_handler,
+                                      const char *url, const char *extra_headers,
+                                      const char *post_data);
+
+/* As mg_connect_http with connection options. */
+struct mg_connection *mg_connect_http_opt(struct mg_mgr *mgr, mg_event_handler_t ev_handler,
+                                          struct mg_connect_opts opts, const char *url,
+                                          const char *extra_headers, const char *post_data);
+
+/* mgio extension: mg_connect_http_opt with any method token (a HEAD request's reply is
+ * parsed without a body) and a binary body of `body_len` bytes (Content-Length is sent
+ * when body_len > 0 or the method is POST or PUT). */
+struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handler_t ev_handler,
+                                             struct mg_connect_opts opts, const char *method,
+                                             const char *url, const char *extra_headers,
+                                             const void *body, size_t body_len);
+
+/* ------------------------------------------------------------------------------------
+ * Static files (Mongoose 6 section 3.7).
+ * ---------------------------------------------------------------------------------- */
+
+struct mg_serve_http_opts {
+  const char *document_root;
+  const char *index_files;
+  const char *per_directory_auth_file;
+  const char *auth_domain;
+  const char *global_auth_file;
+  const char *enable_directory_listing;
+  const char *ssi_pattern;
+  const char *ip_acl;
+  const char *url_rewrites;
+  const char *dav_document_root;
+  const char *dav_auth_file;
+  const char *hidden_file_pattern;
+  const char *cgi_file_pattern;
+  const char *cgi_interpreter;
+  const char *custom_mime_types;
+  const char *extra_headers;
+};
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,514 @@
+/*
+ * The HTTP/1.1 protocol layer of a connection (mg_set_protocol_http_websocket): turns
+ * the bytes in recv_mbuf into MG_EV_HTTP_CHUNK and MG_EV_HTTP_REQUEST / _REPLY events,
+ * message after message, and applies the server's rules (statuses for bad input,
+ * 100-continue, keep-alive, the body limit). See the "HTTP connections" section of
+ * mgio.h for the contract.
+ *
+ * Per message the connection goes HEAD -> BODY -> HEAD ..., or to DRAIN when no further
+ * message may be read. While a body arrives, the head stays at the front of recv_mbuf
+ * and the body bytes kept so far follow it, contiguous (chunk framing is cut out as it is
+ * decoded); whatever follows them is the next message. The head is parsed again for each
+ * event (about 0.4 us for a browser request) instead of keeping a 3 KiB http_message per
+ * connection.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../net/internal.h"
+#include "http_internal.h"
+
+static void http_handler(struct mg_connection *c, int ev, void *ev_data);
+
+/* ---- state -------------------------------------------------------------------------- */
+
+struct mg__http *mg__http_state(struct mg_connection *c) {
+  if (c == NULL || c->proto_handler != http_handler) return NULL;
+  return (struct mg__http *) c->proto_data;
+}
+
+static void end_stream(struct mg__http *h) {
+  struct mg__http_stream s = h->stream;
+  memset(&h->stream, 0, sizeof(h->stream));
+  if (s.cleanup != NULL) s.cleanup(s.ctx);
+}
+
+static void free_state(void *p) {
+  struct mg__http *h = (struct mg__http *) p;
+  if (h == NULL) return;
+  end_stream(h);
+  mg__http_free_endpoints(h->endpoints);
+  free(h);
+}
+
+static void set_limits(struct mg__http *h, const struct mg_http_limits *lim) {
+  h->limits = lim != NULL ? *lim : mg_http_default_limits();
+  if (h->limits.max_headers > MG_MAX_HTTP_HEADERS - 1)
+    h->limits.max_headers = MG_MAX_HTTP_HEADERS - 1;
+}
+
+/* Gives `c` a fresh HTTP state with `lim` (NULL: defaults); 0, or -1 out of memory. */
+static int attach_state(struct mg_connection *c, const struct mg_http_limits *lim) {
+  struct mg__http *h = (struct mg__http *) calloc(1, sizeof(*h));
+  if (h == NULL) return -1;
+  set_limits(h, lim);
+  mg__chunked_init(&h->chunked);
+  if (!(c->flags & MG_F_LISTENING) && c->listener == NULL) h->flags |= MG__H_CLIENT;
+  if (c->proto_data_destructor != NULL) c->proto_data_destructor(c->proto_data);
+  c->proto_data = h;
+  c->proto_data_destructor = free_state;
+  c->proto_handler = http_handler;
+  return 0;
+}
+
+void mg_set_protocol_http_websocket(struct mg_connection *nc) {
+  if (nc == NULL || mg__http_state(nc) != NULL) return;
+  if (attach_state(nc, NULL) != 0) mg__mark_closing(nc, ENOMEM);
+}
+
+int mg_http_set_limits(struct mg_connection *nc, const struct mg_http_limits *limits) {
+  struct mg__http *h = mg__http_state(nc);
+  if (h == NULL) return -1;
+  set_limits(h, limits);
+  return 0;
+}
+
+void *mg_http_endpoint_user_data(struct mg_connection *nc) {
+  struct mg__http *h = mg__http_state(nc);
+  return h != NULL ? h->ep_user_data : NULL;
+}
+
+/* ---- small buffer helpers ------------------------------------------------------------ */
+
+/* Removes n bytes at offset `off` of `io` (off + n <= len). */
+static void cut(struct mbuf *io, size_t off, size_t n) {
+  if (n == 0) return;
+  memmove(io->buf + off, io->buf + off + n, io->len - off - n);
+  io->len -= n;
+}
+
+/* Where the first "\r\n\r\n" at or after `from` starts, or io->len when there is none. */
+static size_t find_blank_line(const struct mbuf *io, size_t from) {
+  for (size_t i = from; i + 4 <= io->len; i++) {
+    const char *p = (const char *) memchr(io->buf + i, '\r', io->len - i);
+    if (p == NULL) break;
+    i = (size_t) (p - io->buf);
+    if (i + 4 <= io->len && memcmp(p, "\r\n\r\n", 4) == 0) return i;
+  }
+  return io->len;
+}
+
+/* ---- closing ------------------------------------------------------------------------------ */
+
+/* A server connection that ends after its answer is not simply closed: the client may
+ * still be sending (the rest of a refused body, pipelined requests), and closing a
+ * socket with unread input makes the kernel send a reset that can destroy the answer
+ * before the client reads it. So, as RFC 9112 9.6 advises, the answer is sent, the
+ * sending side shut down, and input read and dropped until the client closes or
+ * MG__HTTP_LINGER_S seconds pass. A client that has already shut its side is closed
+ * the ordinary way. */
+#define MG__HTTP_LINGER_S 2.0
+
+static void linger_step(struct mg_connection *c, struct mg__http *h) {
+  if (!(h->flags & MG__H_LINGER) || c->send_mbuf.len > 0) return;
+  if (!(h->flags & MG__H_SHUT)) {
+    h->flags |= MG__H_SHUT;
+    h->linger_until = mg_time() + MG__HTTP_LINGER_S;
+    if (shutdown(c->sock, SHUT_WR) != 0) mg__mark_closing(c, 0);
+  } else if (mg_time() > h->linger_until) {
+    mg__mark_closing(c, 0);
+  }
+}
+
+/* Takes over a close-after-send the handler (or an error answer) asked for. */
+static void adopt_close(struct mg_connection *c, struct mg__http *h) {
+  if ((h->flags & MG__H_CLIENT) || !(c->flags & MG_F_SEND_AND_CLOSE)) return;
+  if (c->internal_flags & MG__C_EOF) return;
+  c->flags &= ~(unsigned long) MG_F_SEND_AND_CLOSE;
+  h->flags |= MG__H_LINGER | MG__H_LAST;
+  h->phase = MG__HTTP_DRAIN;
+  linger_step(c, h);
+}
+
+/* ---- answers ---------------------------------------------------------------------------- */
+
+/* A last request's connection closes once its whole answer is queued: not while a
+ * chunked answer is open or a stream still produces its body. */
+static void check_answer(struct mg_connection *c, struct mg__http *h) {
+  if (!(h->flags & MG__H_ANSWER_PENDING) || c->send_mbuf.len == 0) return;
+  if (h->flags & MG__H_CHUNKED_REPLY || h->stream.pump != NULL) return;
+  h->flags &= ~MG__H_ANSWER_PENDING;
+  c->flags |= MG_F_SEND_AND_CLOSE;
+  adopt_close(c, h);
+}
+
+void mg__http_answered(struct mg_connection *c) {
+  struct mg__http *h = mg__http_state(c);
+  if (h != NULL) check_answer(c, h);
+}
+
+/* No more messages: later input is dropped. */
+static void stop_reading(struct mg_connection *c, struct mg__http *h) {
+  h->flags |= MG__H_LAST;
+  h->phase = MG__HTTP_DRAIN;
+  c->recv_mbuf.len = 0;
+}
+
+/* Bad input: the server answers `status` and closes; a client closes with EPROTO. */
+static void reject(struct mg_connection *c, struct mg__http *h, int status) {
+  if (h->flags & MG__H_CLIENT) {
+    mg__mark_closing(c, status == 413 ? EMSGSIZE : EPROTO);
+  } else {
+    mg_http_send_error(c, status, NULL);
+    adopt_close(c, h);
+  }
+  h->flags &= ~(MG__H_ANSWER_PENDING | MG__H_CHUNKED_REPLY);
+  stop_reading(c, h);
+}
+
+/* ---- streams ------------------------------------------------------------------------------ */
+
+static void process(struct mg_connection *c, struct mg__http *h);
+
+/* Lets the stream queue output up to the high-water mark. Returns 1 when it ended. */
+static int pump(struct mg_connection *c, struct mg__http *h) {
+  while (h->stream.pump != NULL && c->send_mbuf.len < MG__HTTP_SEND_HIGH) {
+    if (c->flags & MG_F_CLOSE_IMMEDIATELY) return 0;
+    size_t before = c->send_mbuf.len;
+    if (!h->stream.pump(c, h->stream.ctx)) {
+      end_stream(h);
+      check_answer(c, h);
+      return 1;
+    }
+    if (c->send_mbuf.len == before) break; /* nothing now: try when the socket drains */
+  }
+  return 0;
+}
+
+int mg__http_start_stream(struct mg_connection *c, const struct mg__http_stream *stream) {
+  struct mg__http *h = mg__http_state(c);
+  if (h == NULL || h->stream.pump != NULL || stream->pump == NULL) {
+    if (stream->cleanup != NULL) stream->cleanup(stream->ctx);
+    return -1;
+  }
+  h->stream = *stream;
+  pump(c, h);
+  return 0;
+}
+
+/* ---- heads --------------------------------------------------------------------------------- */
+
+/* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host field, any request at most one,
+ * and its value is a uri-host with an optional port (checked for its alphabet). */
+static int host_ok(const struct http_message *hm) {
+  size_t count = 0;
+  for (size_t i = 0; i < hm->num_headers; i++) {
+    if (mg_vcasecmp(&hm->header_names[i], "host") != 0) continue;
+    if (++count > 1) return 0;
+    const struct mg_str *v = &hm->header_values[i];
+    for (size_t k = 0; k < v->len; k++) {
+      unsigned char ch = (unsigned char) v->p[k];
+      int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+               (ch >= '0' && ch <= '9') || strchr("-._~%!$&'()*+,;=:[]", ch) != NULL;
+      if (!ok || ch == 0) return 0;
+    }
+  }
+  return count == 1 || (count == 0 && hm->http_minor == 0);
+}
+
+/* Parses the head at the front of recv_mbuf into `hm`; its length, -2, or -1 (*status). */
+static int parse(struct mg_connection *c, struct mg__http *h, struct http_message *hm,
+                 int *status) {
+  int is_req = !(h->flags & MG__H_CLIENT);
+  return mg_http_parse_head(c->recv_mbuf.buf, c->recv_mbuf.len, hm, is_req, &h->limits,
+                            status);
+}
+
+/* Whether to parse the head now (HEAD_FOUND / HEAD_DUE) or wait (0). Only bytes not yet
+ * searched are searched for the blank line, so a head arriving byte by byte costs linear
+ * time, not quadratic. A full parse also runs when the buffer has doubled since the last
+ * one or passed the header limit, so bad input is refused early, in linear total time. */
+enum { HEAD_WAIT, HEAD_FOUND, HEAD_DUE };
+static int head_worth_parsing(struct mg_connection *c, struct mg__http *h) {
+  const struct mbuf *io = &c->recv_mbuf;
+  size_t at = find_blank_line(io, h->scanned);
+  if (at < io->len) {
+    h->scanned = at + 1; /* if this is not the end (leading empty lines), look further */
+    return HEAD_FOUND;
+  }
+  h->scanned = io->len > 3 ? io->len - 3 : 0;
+  if (io->len >= 2 * h->parsed_at || io->len > h->limits.header_section) {
+    h->parsed_at = io->len;
+    return HEAD_DUE;
+  }
+  return HEAD_WAIT;
+}
+
+/* Sets the per-message state for a head of `len` bytes; a request is routed to the
+ * endpoint matching its URI, which then gets its events. */
+static void begin_body(struct mg_connection *c, struct mg__http *h,
+                       const struct http_message *hm, size_t len) {
+  if (!(h->flags & MG__H_CLIENT)) {
+    const struct mg__http_endpoint *ep = mg__http_find_endpoint(c->listener, hm->uri);
+    h->ep_handler = ep != NULL ? ep->handler : NULL;
+    h->ep_user_data = ep != NULL ? ep->opts.user_data : NULL;
+  }
+  h->head_len = len;
+  h->kept = h->offered = 0;
+  h->received = 0;
+  h->flags &= ~(MG__H_STREAMING | MG__H_CONTINUE_SENT | MG__H_HEAD_REQUEST | MG__H_OFFERED);
+  if (hm->method.len == 4 && memcmp(hm->method.p, "HEAD", 4) == 0)
+    h->flags |= MG__H_HEAD_REQUEST;
+  mg__chunked_init(&h->chunked);
+  h->phase = MG__HTTP_BODY;
+}
+
+/* HEAD phase: returns 1 when a head was taken (the body phase follows), else 0. */
+static int read_head(struct mg_connection *c, struct mg__http *h) {
+  struct http_message hm;
+  int status = 0, n;
+  for (;;) {
+    int why = c->recv_mbuf.len > 0 ? head_worth_parsing(c, h) : HEAD_WAIT;
+    if (why == HEAD_WAIT) return 0;
+    n = parse(c, h, &hm, &status);
+    if (n != -2) break;
+    if (why == HEAD_DUE) return 0;
+  }
+  if (n < 0) {
+    reject(c, h, status);
+    return 0;
+  }
+  h->scanned = h->parsed_at = 0;
+  if (h->flags & MG__H_CLIENT) {
+    if (hm.resp_code < 200 && hm.resp_code != 101) { /* interim: the final one follows */
+      mbuf_remove(&c->recv_mbuf, (size_t) n);
+      return 1;
+    }
+  } else if (!host_ok(&hm)) {
+    reject(c, h, 400);
+    return 0;
+  } else if (hm.flags & MG_HTTP_F_EXPECT_OTHER) {
+    reject(c, h, 417);
+    return 0;
+  }
+  begin_body(c, h, &hm, (size_t) n);
+  return 1;
+}
+
+/* ---- bodies ---------------------------------------------------------------------------- */
+
+enum { BODY_MORE, BODY_DONE, BODY_BAD };
+
+/* The body's framing as this side sees it: a client's reply to HEAD has no body. */
+static int64_t body_length(const struct mg__http *h, const struct http_message *hm) {
+  if ((h->flags & MG__H_EXPECT_HEAD) && hm->resp_code != 0) return 0;
+  return hm->content_length;
+}
+
+/* Takes the new body bytes that follow the kept ones (decoding chunks in place). */
+static int take_body(struct mg_connection *c, struct mg__http *h,
+                     const struct http_message *hm, int at_close) {
+  struct mbuf *io = &c->recv_mbuf;
+  size_t start = h->head_len + h->kept, avail = io->len - start;
+  int64_t length = body_length(h, hm);
+  if (length >= 0) {
+    uint64_t need = (uint64_t) length - h->received;
+    size_t take = (uint64_t) avail < need ? avail : (size_t) need;
+    h->kept += take;
+    h->received += take;
+    return h->received == (uint64_t) length ? BODY_DONE : BODY_MORE;
+  }
+  if (!(hm->flags & MG_HTTP_F_CHUNKED)) { /* a reply that ends when the server closes */
+    h->kept += avail;
+    h->received += avail;
+    return at_close ? BODY_DONE : BODY_MORE;
+  }
+  size_t decoded = avail;
+  long long r = mg__chunked_decode(&h->chunked, io->buf + start, &decoded);
+  if (r == -1) return BODY_BAD;
+  size_t rest = r >= 0 ? (size_t) r : 0;
+  cut(io, start + decoded, avail - decoded - rest); /* the framing just read */
+  h->kept += decoded;
+  h->received += decoded;
+  return r >= 0 ? BODY_DONE : BODY_MORE;
+}
+
+/* Who gets the message events: the request's endpoint, else the connection's handler. */
+static mg_event_handler_t message_handler(struct mg_connection *c, const struct mg__http *h) {
+  return h->ep_handler != NULL && !(h->flags & MG__H_CLIENT) ? h->ep_handler : c->handler;
+}
+
+/* Fills hm's body and message views for the bytes kept after the head. */
+static void set_views(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
+  hm->body = mg_mk_str_n(c->recv_mbuf.buf + h->head_len, h->kept);
+  hm->message.len = (size_t) (hm->body.p + hm->body.len - hm->message.p);
+}
+
+/* The handler's MG_EV_HTTP_CHUNK; drops the offered bytes if it set MG_F_DELETE_CHUNK.
+ * Returns 1 when the handler answered (queued output or asked to close) in it. */
+static int offer_chunk(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
+  size_t queued = c->send_mbuf.len;
+  unsigned long closing = c->flags & (MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY);
+  set_views(c, h, hm);
+  c->flags &= ~(unsigned long) MG_F_DELETE_CHUNK;
+  mg__call(c, message_handler(c, h), MG_EV_HTTP_CHUNK, hm);
+  if (c->flags & MG_F_DELETE_CHUNK) {
+    c->flags &= ~(unsigned long) MG_F_DELETE_CHUNK;
+    cut(&c->recv_mbuf, h->head_len, h->kept);
+    h->kept = 0;
+    h->flags |= MG__H_STREAMING;
+  }
+  h->offered = h->kept;
+  h->flags |= MG__H_OFFERED;
+  return c->send_mbuf.len != queued ||
+         (c->flags & (MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY)) != closing;
+}
+
+/* 100 Continue, when the client waits for it and the body is going to be read. */
+static void maybe_continue(struct mg_connection *c, struct mg__http *h,
+                           const struct http_message *hm) {
+  if ((h->flags & (MG__H_CLIENT | MG__H_CONTINUE_SENT)) || h->received > 0) return;
+  if (!(hm->flags & MG_HTTP_F_EXPECT_CONTINUE)) return;
+  h->flags |= MG__H_CONTINUE_SENT;
+  mg_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+/* Delivers the complete message, removes it from recv_mbuf, readies the next one. */
+static void finish(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
+  int ev = h->flags & MG__H_CLIENT ? MG_EV_HTTP_REPLY : MG_EV_HTTP_REQUEST;
+  int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
+  set_views(c, h, hm);
+  mg__call(c, message_handler(c, h), ev, hm);
+  h->flags &= ~MG__H_EXPECT_HEAD;
+  h->phase = MG__HTTP_HEAD;
+  if (c->recv_mbuf.len >= h->head_len + h->kept) {
+    mbuf_remove(&c->recv_mbuf, h->head_len + h->kept);
+  } else {
+    c->recv_mbuf.len = 0; /* the handler consumed the buffer itself */
+  }
+  h->head_len = h->kept = h->offered = 0;
+  if (last) {
+    stop_reading(c, h);
+    if (!(h->flags & MG__H_CLIENT)) {
+      h->flags |= MG__H_ANSWER_PENDING;
+      check_answer(c, h);
+    }
+  }
+}
+
+/* Whether the body kept (or, unless the handler streams, announced) exceeds the limit. */
+static int over_limit(const struct mg__http *h, const struct http_message *hm) {
+  int64_t length = body_length(h, hm);
+  if (h->kept > h->limits.body) return 1;
+  return length >= 0 && (uint64_t) length > h->limits.body && !(h->flags & MG__H_STREAMING);
+}
+
+/* BODY phase: returns 1 when a message was completed (the next may follow), else 0. */
+static int read_body(struct mg_connection *c, struct mg__http *h, int at_close) {
+  struct http_message hm;
+  int status = 0;
+  if (c->recv_mbuf.len < h->head_len + h->kept || parse(c, h, &hm, &status) <= 0) {
+    stop_reading(c, h); /* the handler took bytes from under the parser */
+    return 0;
+  }
+  size_t kept_before = h->kept;
+  int state = take_body(c, h, &hm, at_close);
+  if (state == BODY_BAD) {
+    reject(c, h, 400);
+    return 0;
+  }
+  if (state == BODY_MORE && (h->flags & MG__H_OFFERED) && h->kept == kept_before) return 0;
+  unsigned long was_closing = c->flags & MG_F_CLOSE_IMMEDIATELY; /* set at close time */
+  int answered = offer_chunk(c, h, &hm);
+  if ((c->flags & MG_F_CLOSE_IMMEDIATELY) && !was_closing) return 0;
+  if (over_limit(h, &hm)) {
+    reject(c, h, 413);
+    return 0;
+  }
+  if (state == BODY_DONE) {
+    finish(c, h, &hm);
+    return 1;
+  }
+  if (answered && !(h->flags & MG__H_CLIENT)) { /* answered before the body: no more */
+    stop_reading(c, h);
+    h->flags |= MG__H_ANSWER_PENDING;
+    check_answer(c, h);
+    return 0;
+  }
+  maybe_continue(c, h, &hm);
+  return 0;
+}
+
+/* ---- the message loop ---------------------------------------------------------------------- */
+
+/* Whether the handler (not the peer's EOF) asked for the connection to end. */
+static int closing(const struct mg_connection *c) {
+  if (c->flags & MG_F_CLOSE_IMMEDIATELY) return 1;
+  return (c->flags & MG_F_SEND_AND_CLOSE) && !(c->internal_flags & MG__C_EOF);
+}
+
+static void process(struct mg_connection *c, struct mg__http *h) {
+  if (h->flags & MG__H_DISPATCHING) return;
+  h->flags |= MG__H_DISPATCHING;
+  for (;;) {
+    if (closing(c)) {
+      if (!(c->flags & MG_F_CLOSE_IMMEDIATELY)) stop_reading(c, h);
+      break;
+    }
+    if (h->stream.pump != NULL) break; /* later requests wait for the file */
+    if (h->phase == MG__HTTP_DRAIN) {
+      c->recv_mbuf.len = 0;
+      break;
+    }
+    int more = h->phase == MG__HTTP_HEAD ? read_head(c, h) : read_body(c, h, 0);
+    if (!more) break;
+  }
+  h->flags &= ~MG__H_DISPATCHING;
+}
+
+/* On close: a reply that runs until the server closes is complete now. */
+static void finish_at_close(struct mg_connection *c, struct mg__http *h) {
+  if (!(h->flags & MG__H_CLIENT) || h->phase != MG__HTTP_BODY) return;
+  h->flags |= MG__H_DISPATCHING;
+  read_body(c, h, 1);
+  h->flags &= ~MG__H_DISPATCHING;
+}
+
+static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
+  struct mg__http *h = (struct mg__http *) c->proto_data;
+  if (ev == MG_EV_ACCEPT && h == NULL) {
+    struct mg__http *lh = mg__http_state(c->listener);
+    if (attach_state(c, lh != NULL ? &lh->limits : NULL) != 0) {
+      mg__mark_closing(c, ENOMEM);
+      return;
+    }
+    h = (struct mg__http *) c->proto_data;
+  }
+  if (h == NULL || ev == MG_EV_CLOSE) {
+    if (h != NULL) {
+      finish_at_close(c, h);
+      end_stream(h);
+      if (h->ep_handler != NULL && h->ep_handler != c->handler)
+        mg__call(c, h->ep_handler, ev, ev_data);
+    }
+    mg__call(c, c->handler, ev, ev_data);
+    return;
+  }
+  mg__call(c, c->handler, ev, ev_data);
+  switch (ev) {
+    case MG_EV_RECV:
+      process(c, h);
+      break;
+    case MG_EV_SEND:
+    case MG_EV_POLL:
+      if (h->stream.pump != NULL && pump(c, h)) process(c, h);
+      check_answer(c, h);
+      break;
+    default:
+      break;
+  }
+  adopt_close(c, h);
+  linger_step(c, h);
+}

@@ -1,0 +1,97 @@
+/*
+ * Declarations shared inside the http layer (connection state machine, responses,
+ * endpoints, client, static files). Not public: names carry the mg__ prefix.
+ */
+#ifndef MGIO_HTTP_INTERNAL_H
+#define MGIO_HTTP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "../proto/chunked.h"
+#include "mgio.h"
+
+/* An outgoing body produced over time (a static file): `pump` is called whenever the
+ * connection's send_mbuf holds less than MG__HTTP_SEND_HIGH bytes, to queue more. It
+ * returns 1 while there is more to come, 0 when the body is complete (or on an error,
+ * after closing the connection). `cleanup` releases `ctx` when the stream ends or the
+ * connection closes; it may be NULL. */
+struct mg__http_stream {
+  int (*pump)(struct mg_connection *c, void *ctx);
+  void (*cleanup)(void *ctx);
+  void *ctx;
+};
+
+/* Bytes a stream keeps queued ahead of the socket. */
+#define MG__HTTP_SEND_HIGH (64 * 1024)
+
+struct mg__http_endpoint {
+  struct mg__http_endpoint *next;
+  struct mg_str pattern; /* heap copy, NUL-terminated */
+  mg_event_handler_t handler;
+  struct mg_http_endpoint_opts opts; /* strings are heap copies */
+};
+
+/* Bits of mg__http.flags */
+#define MG__H_CLIENT 1u           /* parse responses (an outbound connection) */
+#define MG__H_HEAD_REQUEST 2u     /* server: the request being answered is HEAD */
+#define MG__H_LAST 4u             /* no more messages on this connection */
+#define MG__H_CHUNKED_REPLY 8u    /* server: a chunked answer is open (no last chunk yet) */
+#define MG__H_STREAMING 16u       /* the handler deleted a chunk of the current body */
+#define MG__H_CONTINUE_SENT 32u   /* 100 Continue answered for the current request */
+#define MG__H_EXPECT_HEAD 64u     /* client: the reply is to a HEAD request */
+#define MG__H_ANSWER_PENDING 128u /* server: a last request waits for its answer */
+#define MG__H_DISPATCHING 256u    /* inside the message loop (no re-entry) */
+#define MG__H_OFFERED 512u        /* a MG_EV_HTTP_CHUNK went out for the current message */
+#define MG__H_LINGER 1024u        /* server: close once the answer is sent (lingering) */
+#define MG__H_SHUT 2048u          /* server: the sending side is shut down */
+
+/* Where the connection is in the current message. */
+enum mg__http_phase {
+  MG__HTTP_HEAD = 0, /* waiting for a complete head */
+  MG__HTTP_BODY,     /* head parsed, body (Content-Length, chunked or until close) */
+  MG__HTTP_DRAIN     /* reading is over: input is dropped */
+};
+
+/* The proto_data of a connection (or listener) speaking HTTP. */
+struct mg__http {
+  struct mg_http_limits limits;
+  struct mg__http_endpoint *endpoints; /* a listener's endpoints */
+  mg_event_handler_t ep_handler; /* endpoint of the current request (gets MG_EV_CLOSE) */
+  void *ep_user_data;            /* its opts.user_data */
+  struct mg__http_stream stream;       /* pump != NULL while a body is being streamed */
+  struct mg__chunked chunked;          /* chunked body decoder */
+  size_t scanned;   /* head phase: bytes already searched for the blank line */
+  size_t parsed_at; /* head phase: buffer length at the last full parse */
+  size_t head_len;  /* body phase: the head's length at the front of recv_mbuf */
+  size_t kept;      /* body phase: body bytes kept after the head (decoded) */
+  size_t offered;   /* body phase: of `kept`, the bytes already shown in a CHUNK event */
+  uint64_t received; /* body phase: body bytes received (kept + deleted) */
+  double linger_until; /* when a lingering close gives up waiting for the client */
+  unsigned int flags; /* MG__H_* */
+  unsigned char phase; /* enum mg__http_phase */
+};
+
+/* The HTTP state of `c`, or NULL when `c` does not speak HTTP. */
+struct mg__http *mg__http_state(struct mg_connection *c);
+
+/* Starts streaming a body on `c` (which speaks HTTP): no later request is parsed until
+ * it ends, and the pump is called at once and then as the socket drains. Returns 0, or
+ * -1 (cleanup called) when `c` does not speak HTTP or a stream is already running. */
+int mg__http_start_stream(struct mg_connection *c, const struct mg__http_stream *stream);
+
+/* Says that a complete answer has been queued on `c` (used by response helpers and
+ * streams): a last request's connection closes once it is sent. */
+void mg__http_answered(struct mg_connection *c);
+
+/* The endpoint of listener `lc` whose pattern matches `uri` best, or NULL. */
+const struct mg__http_endpoint *mg__http_find_endpoint(struct mg_connection *lc,
+                                                       struct mg_str uri);
+
+/* Frees a listener's endpoint list. */
+void mg__http_free_endpoints(struct mg__http_endpoint *list);
+
+/* Validates extra header lines as the response helpers do: returns the length to send
+ * (trailing CRLFs dropped), or -1 when they are malformed. Empty or NULL gives 0. */
+long mg__http_check_extra_headers(struct mg_str extra);
+
+#endif
