@@ -134,9 +134,22 @@ static void adopt_close(struct mg_connection *c, struct mg__http *h) {
 
 /* ---- answers ---------------------------------------------------------------------------- */
 
+/* While a request waits for its answer (the handler may give it later), a client that
+ * shut its side is not closed yet: the net layer's EOF close is held. */
+static void set_unanswered(struct mg_connection *c, struct mg__http *h, int waiting) {
+  if (waiting) {
+    h->flags |= MG__H_UNANSWERED;
+    c->internal_flags |= MG__C_HOLD;
+  } else {
+    h->flags &= ~MG__H_UNANSWERED;
+    c->internal_flags &= ~MG__C_HOLD;
+  }
+}
+
 /* A last request's connection closes once its whole answer is queued: not while a
  * chunked answer is open or a stream still produces its body. */
 static void check_answer(struct mg_connection *c, struct mg__http *h) {
+  if (c->send_mbuf.len > 0) set_unanswered(c, h, 0);
   if (!(h->flags & MG__H_ANSWER_PENDING) || c->send_mbuf.len == 0) return;
   if (h->flags & MG__H_CHUNKED_REPLY || h->stream.pump != NULL) return;
   h->flags &= ~MG__H_ANSWER_PENDING;
@@ -379,9 +392,12 @@ static void maybe_continue(struct mg_connection *c, struct mg__http *h,
 static void finish(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
   int ev = h->flags & MG__H_CLIENT ? MG_EV_HTTP_REPLY : MG_EV_HTTP_REQUEST;
   int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
+  size_t queued = c->send_mbuf.len;
   set_views(c, h, hm);
   mg__call(c, message_handler(c, h), ev, hm);
   h->flags &= ~MG__H_EXPECT_HEAD;
+  set_unanswered(c, h, ev == MG_EV_HTTP_REQUEST && c->send_mbuf.len == queued &&
+                           h->stream.pump == NULL);
   h->phase = MG__HTTP_HEAD;
   if (c->recv_mbuf.len >= h->head_len + h->kept) {
     mbuf_remove(&c->recv_mbuf, h->head_len + h->kept);

@@ -44,6 +44,7 @@ struct mg__http_endpoint {
 #define MG__H_OFFERED 512u        /* a MG_EV_HTTP_CHUNK went out for the current message */
 #define MG__H_LINGER 1024u        /* server: close once the answer is sent (lingering) */
 #define MG__H_SHUT 2048u          /* server: the sending side is shut down */
+#define MG__H_UNANSWERED 4096u    /* server: the last request's handler queued nothing */
 
 /* Where the connection is in the current message. */
 enum mg__http_phase {
@@ -89,6 +90,28 @@ const struct mg__http_endpoint *mg__http_find_endpoint(struct mg_connection *lc,
 
 /* Frees a listener's endpoint list. */
 void mg__http_free_endpoints(struct mg__http_endpoint *list);
+
+/* An output buffer (out.c): bytes are appended, then queued with one mg_send. It lives
+ * on the stack while it holds up to 512 bytes; a failed allocation, or growth past
+ * INT_MAX (mg_send's limit), is remembered in `failed` and later appends do nothing.
+ * Not to be copied (p may point into the struct). */
+struct mg__out {
+  char *p;
+  size_t len, cap;
+  int failed;
+  char stack[512];
+};
+
+void mg__out_init(struct mg__out *o);
+void mg__out_free(struct mg__out *o);                              /* and re-inits */
+void mg__out_add(struct mg__out *o, const void *data, size_t n);
+void mg__out_str(struct mg__out *o, const char *s);
+void mg__out_u64(struct mg__out *o, uint64_t v);                   /* decimal */
+void mg__out_html_escaped(struct mg__out *o, const char *s, size_t n); /* & < > " ' */
+
+/* Queues the bytes on `nc` with one mg_send and frees the buffer; a failed buffer
+ * closes `nc` (ENOMEM) instead, so that output is never truncated silently. */
+void mg__out_send(struct mg_connection *nc, struct mg__out *o);
 
 /* Validates extra header lines as the response helpers do: returns the length to send
  * (trailing CRLFs dropped), or -1 when they are malformed. Empty or NULL gives 0. */

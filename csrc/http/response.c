@@ -23,94 +23,6 @@
 #include "../net/internal.h"
 #include "http_internal.h"
 
-/* ---- a growable output buffer: on the stack while small ------------------------------ */
-
-struct out {
-  char *p;
-  size_t len, cap;
-  int failed; /* an allocation failed or a size overflowed */
-  char stack[512];
-};
-
-static void out_init(struct out *o) {
-  o->p = o->stack;
-  o->len = 0;
-  o->cap = sizeof(o->stack);
-  o->failed = 0;
-}
-
-static void out_free(struct out *o) {
-  if (o->p != o->stack) free(o->p);
-  o->p = o->stack;
-}
-
-static void out_add(struct out *o, const void *data, size_t n) {
-  if (o->failed || n == 0) return;
-  if (n > SIZE_MAX - o->len || o->len + n > (size_t) INT_MAX) {
-    o->failed = 1; /* mg_send takes an int length */
-    return;
-  }
-  if (o->len + n > o->cap) {
-    size_t cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n;
-    char *p = o->p == o->stack ? malloc(cap) : realloc(o->p, cap);
-    if (p == NULL) {
-      o->failed = 1;
-      return;
-    }
-    if (o->p == o->stack) memcpy(p, o->stack, o->len);
-    o->p = p;
-    o->cap = cap;
-  }
-  memcpy(o->p + o->len, data, n);
-  o->len += n;
-}
-
-static void out_str(struct out *o, const char *s) {
-  out_add(o, s, strlen(s));
-}
-
-/* Appends the decimal form of v (v >= 0). */
-static void out_u64(struct out *o, uint64_t v) {
-  char tmp[24];
-  size_t i = sizeof(tmp);
-  do {
-    tmp[--i] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  out_add(o, tmp + i, sizeof(tmp) - i);
-}
-
-/* Appends `s` with & < > " ' replaced by HTML character references. */
-static void out_html_escaped(struct out *o, const char *s, size_t n) {
-  size_t start = 0; /* s[start .. i) is not yet copied */
-  for (size_t i = 0; i < n; i++) {
-    const char *ref;
-    switch (s[i]) {
-      case '&': ref = "&amp;"; break;
-      case '<': ref = "&lt;"; break;
-      case '>': ref = "&gt;"; break;
-      case '"': ref = "&quot;"; break;
-      case '\'': ref = "&#39;"; break;
-      default: continue;
-    }
-    out_add(o, s + start, i - start);
-    out_str(o, ref);
-    start = i + 1;
-  }
-  out_add(o, s + start, n - start);
-}
-
-/* Queues the buffer with one mg_send and releases it; a failed buffer closes the
- * connection as a failed mg_send does (output must not be lost silently). */
-static void out_send(struct mg_connection *nc, struct out *o) {
-  if (o->failed) {
-    mg__mark_closing(nc, ENOMEM);
-  } else {
-    mg_send(nc, o->p, (int) o->len);
-  }
-  out_free(o);
-}
-
 /* ---- checks ---------------------------------------------------------------------------- */
 
 static int clamp_status(int code) {
@@ -185,46 +97,46 @@ static void refuse(struct mg_connection *nc) {
 }
 
 /* Appends "HTTP/1.1 <code> <reason>\r\n" and the server line; `code` is clamped. */
-static void out_status_line(struct out *o, int code) {
-  out_str(o, "HTTP/1.1 ");
-  out_u64(o, (uint64_t) code);
-  out_add(o, " ", 1);
-  out_str(o, mg_status_message(code));
-  out_str(o, "\r\n" MG_SERVER_HEADER);
+static void out_status_line(struct mg__out *o, int code) {
+  mg__out_str(o, "HTTP/1.1 ");
+  mg__out_u64(o, (uint64_t) code);
+  mg__out_add(o, " ", 1);
+  mg__out_str(o, mg_status_message(code));
+  mg__out_str(o, "\r\n" MG_SERVER_HEADER);
 }
 
 /* Appends the field lines of `extra` (already cleaned) with their CRLF, if any. */
-static void out_extra(struct out *o, struct mg_str extra) {
+static void out_extra(struct mg__out *o, struct mg_str extra) {
   if (extra.len == 0) return;
-  out_add(o, extra.p, extra.len);
-  out_add(o, "\r\n", 2);
+  mg__out_add(o, extra.p, extra.len);
+  mg__out_add(o, "\r\n", 2);
 }
 
 /* Appends a whole head: status line, server, extra, framing field, blank line. */
-static void out_head(struct out *o, int code, int64_t content_length, struct mg_str extra) {
+static void out_head(struct mg__out *o, int code, int64_t content_length, struct mg_str extra) {
   out_status_line(o, code);
   out_extra(o, extra);
   if (!no_framing(code)) {
     if (content_length < 0) {
-      out_str(o, "Transfer-Encoding: chunked\r\n");
+      mg__out_str(o, "Transfer-Encoding: chunked\r\n");
     } else {
-      out_str(o, "Content-Length: ");
-      out_u64(o, (uint64_t) content_length);
-      out_add(o, "\r\n", 2);
+      mg__out_str(o, "Content-Length: ");
+      mg__out_u64(o, (uint64_t) content_length);
+      mg__out_add(o, "\r\n", 2);
     }
   }
-  out_add(o, "\r\n", 2);
+  mg__out_add(o, "\r\n", 2);
 }
 
 /* Starts a head: checks (and trims) `extra` and readies `o`. Returns 0 when the head is
  * refused, in which case the connection is already closed and nothing was queued. */
-static int begin_head(struct mg_connection *nc, struct mg_str *extra, struct out *o) {
+static int begin_head(struct mg_connection *nc, struct mg_str *extra, struct mg__out *o) {
   if (nc == NULL) return 0;
   if (!clean_headers(extra)) {
     refuse(nc);
     return 0;
   }
-  out_init(o);
+  mg__out_init(o);
   return 1;
 }
 
@@ -233,11 +145,11 @@ static int begin_head(struct mg_connection *nc, struct mg_str *extra, struct out
 void mg_send_response_line_s(struct mg_connection *nc, int status_code,
                              const struct mg_str extra_headers) {
   struct mg_str extra = extra_headers;
-  struct out o;
+  struct mg__out o;
   if (!begin_head(nc, &extra, &o)) return;
   out_status_line(&o, clamp_status(status_code));
   out_extra(&o, extra);
-  out_send(nc, &o);
+  mg__out_send(nc, &o);
 }
 
 void mg_send_response_line(struct mg_connection *nc, int status_code,
@@ -248,33 +160,33 @@ void mg_send_response_line(struct mg_connection *nc, int status_code,
 void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_length,
                   const char *extra_headers) {
   struct mg_str extra = mg_mk_str(extra_headers);
-  struct out o;
+  struct mg__out o;
   if (!begin_head(nc, &extra, &o)) return;
   status_code = clamp_status(status_code);
   out_head(&o, status_code, content_length, extra);
-  out_send(nc, &o);
+  mg__out_send(nc, &o);
   if (content_length < 0 && !no_framing(status_code)) set_chunked_reply(nc, 1);
 }
 
 void mg_http_send_error(struct mg_connection *nc, int code, const char *reason) {
-  struct out o;
+  struct mg__out o;
   if (nc == NULL) return;
   code = clamp_status(code);
   if (reason == NULL) reason = mg_status_message(code);
   /* 1xx, 204 and 304 responses never have a body (RFC 9110 6.4.1). */
   size_t body_len = no_framing(code) || code == 304 ? 0 : strlen(reason);
-  out_init(&o);
+  mg__out_init(&o);
   out_head(&o, code, (int64_t) body_len,
            mg_mk_str("Content-Type: text/plain\r\nConnection: close"));
-  if (!head_only(nc)) out_add(&o, reason, body_len);
-  out_send(nc, &o);
+  if (!head_only(nc)) mg__out_add(&o, reason, body_len);
+  mg__out_send(nc, &o);
   nc->flags |= MG_F_SEND_AND_CLOSE;
 }
 
 void mg_http_send_redirect(struct mg_connection *nc, int status_code,
                            const struct mg_str location, const struct mg_str extra_headers) {
   struct mg_str extra = extra_headers;
-  struct out o, body;
+  struct mg__out o, body;
   if (nc == NULL) return;
   if (location.p == NULL && location.len != 0) {
     refuse(nc);
@@ -287,23 +199,23 @@ void mg_http_send_redirect(struct mg_connection *nc, int status_code,
     }
   }
   if (!begin_head(nc, &extra, &o)) return;
-  out_init(&body);
-  out_str(&body, "<p>Moved <a href='");
-  out_html_escaped(&body, location.p, location.len);
-  out_str(&body, "'>here</a>.\r\n");
+  mg__out_init(&body);
+  mg__out_str(&body, "<p>Moved <a href='");
+  mg__out_html_escaped(&body, location.p, location.len);
+  mg__out_str(&body, "'>here</a>.\r\n");
 
   out_status_line(&o, clamp_status(status_code));
-  out_str(&o, "Location: ");
-  out_add(&o, location.p, location.len);
-  out_str(&o, "\r\nContent-Type: text/html\r\nContent-Length: ");
-  out_u64(&o, (uint64_t) body.len);
-  out_str(&o, "\r\nCache-Control: no-cache\r\n");
+  mg__out_str(&o, "Location: ");
+  mg__out_add(&o, location.p, location.len);
+  mg__out_str(&o, "\r\nContent-Type: text/html\r\nContent-Length: ");
+  mg__out_u64(&o, (uint64_t) body.len);
+  mg__out_str(&o, "\r\nCache-Control: no-cache\r\n");
   out_extra(&o, extra);
-  out_add(&o, "\r\n", 2);
-  if (!head_only(nc)) out_add(&o, body.p, body.len);
+  mg__out_add(&o, "\r\n", 2);
+  if (!head_only(nc)) mg__out_add(&o, body.p, body.len);
   if (body.failed) o.failed = 1;
-  out_free(&body);
-  out_send(nc, &o);
+  mg__out_free(&body);
+  mg__out_send(nc, &o);
 }
 
 void mg_send_http_chunk(struct mg_connection *nc, const char *buf, size_t len) {
@@ -353,21 +265,21 @@ void mg_printf_http_chunk(struct mg_connection *nc, const char *fmt, ...) {
 
 void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...) {
   char stack[256], *buf = stack;
-  struct out o;
+  struct mg__out o;
   va_list ap;
   if (nc == NULL || fmt == NULL) return;
   va_start(ap, fmt);
   int len = mg_avprintf(&buf, sizeof(stack), fmt, ap);
   va_end(ap);
   if (len > 0) {
-    out_init(&o);
-    out_html_escaped(&o, buf, (size_t) len);
+    mg__out_init(&o);
+    mg__out_html_escaped(&o, buf, (size_t) len);
     if (o.failed) {
       mg__mark_closing(nc, ENOMEM);
     } else {
       mg_send_http_chunk(nc, o.p, o.len);
     }
-    out_free(&o);
+    mg__out_free(&o);
   }
   if (buf != stack) free(buf);
 }

@@ -677,7 +677,8 @@ void mg_sock_to_str(sock_t sock, char *buf, size_t len, int flags);
  * - Status line: HTTP-version SP 3DIGIT [SP reason-phrase]; the code is 100..999; the
  *   reason may be empty and holds no controls other than HTAB.
  * - HTTP-version is exactly "HTTP/" DIGIT "." DIGIT (case-sensitive, else 400); HTTP/1.0
- *   and HTTP/1.1 are accepted, any other well-formed version is 505.
+ *   and HTTP/1.1 are accepted, a higher 1.x is processed as HTTP/1.1 (RFC 9110 2.5;
+ *   http_minor 1, proto as sent), any other major version is 505.
  * - Field line: token ":" OWS value OWS. Whitespace before the colon, an empty or
  *   non-token name, obs-fold (a line starting with SP or HTAB), NUL and controls other
  *   than HTAB in the value are 400. Values are trimmed of OWS.
@@ -705,9 +706,9 @@ void mg_sock_to_str(sock_t sock, char *buf, size_t len, int flags);
 /* Bits of http_message.flags (mgio extension). */
 #define MG_HTTP_F_CHUNKED (1 << 0)         /* the body uses the chunked transfer coding */
 #define MG_HTTP_F_KEEP_ALIVE (1 << 1)      /* the connection persists after this message */
-#define MG_HTTP_F_UPGRADE (1 << 2)         /* Connection: upgrade, and an Upgrade field */
+#define MG_HTTP_F_UPGRADE (1 << 2)         /* HTTP/1.1 with Connection: upgrade and Upgrade */
 #define MG_HTTP_F_EXPECT_CONTINUE (1 << 3) /* HTTP/1.1 request with Expect: 100-continue */
-#define MG_HTTP_F_EXPECT_OTHER (1 << 4)    /* request with another expectation (-> 417) */
+#define MG_HTTP_F_EXPECT_OTHER (1 << 4)    /* request with another Expect element (-> 417) */
 #define MG_HTTP_F_CLOSE_DELIMITED (1 << 5) /* response body ends when the connection closes */
 #define MG_HTTP_F_NO_BODY (1 << 6)         /* 1xx, 204 or 304 response: never a body */
 
@@ -1147,6 +1148,120 @@ struct mg_serve_http_opts {
   const char *custom_mime_types;
   const char *extra_headers;
 };
+
+/* Answers request `hm` on `nc` with the file at `path`, a file system path used as
+ * given (no document root, no confinement: mg_serve_http adds those). NULL nc, hm or
+ * path does nothing.
+ *
+ * - Any method gets the file; HEAD gets the same head and no body.
+ * - Conditional GET and HEAD (RFC 9110 13.2.2): If-None-Match, when present, decides
+ *   alone ("*", or a listed entity tag equal to the ETag under weak comparison); else
+ *   If-Modified-Since (any of the three HTTP-date forms; ignored when invalid) when the
+ *   file's mtime is not later than the date. Then the answer is 304 with Date,
+ *   Last-Modified, ETag and Connection, and no body or Content-Length.
+ * - Range, for GET only, and only when an If-Range field (if any) equals the ETag or
+ *   the Last-Modified date: one range "bytes=a-b", "bytes=a-" or "bytes=-n" (unit
+ *   case-insensitive) is answered 206 with "Content-Range: bytes a-b/size", clamped to
+ *   the file; a range starting at or past the end, "bytes=-0", b < a, or a malformed
+ *   value is 416 with "Content-Length: 0" and a Content-Range of "bytes", a space,
+ *   '*', '/' and the size (the unsatisfied-range form of RFC 9110 14.4); several
+ *   ranges, another unit, or a suffix range of an empty file give the whole file
+ *   (200).
+ * - The head, in this order: status line, server line (MG_SERVER_HEADER),
+ *   `extra_headers`, Date, Last-Modified (IMF-fixdate of the mtime), "Accept-Ranges:
+ *   bytes", Content-Type, "Connection: keep-alive" or "close" (from hm->flags &
+ *   MG_HTTP_F_KEEP_ALIVE), Content-Length, Content-Range (206 and 416), and
+ *   ETag "\"<mtime in lower-case hex>.<size in decimal>\"".
+ * - Content-Type is `mime_type`, or when that is empty the built-in type for the file
+ *   name's extension (see mg_serve_http; unknown: text/plain).
+ * - The body: up to 64 KiB is read into nc->send_mbuf at once; a larger one is read in
+ *   pieces as the socket drains (never whole: at most about 64 KiB is queued), and
+ *   later pipelined requests wait until it is sent. The file stays open until then or
+ *   until the connection closes. A file that shrinks meanwhile closes the connection
+ *   (its length was promised). Streaming needs a connection speaking HTTP
+ *   (mg_set_protocol_http_websocket); on any other, a body over 64 KiB closes the
+ *   connection after the head.
+ * - Errors, each with a text/plain body holding the reason phrase and with
+ *   `extra_headers`: opening or stat-ing fails with ENOENT, ENOTDIR or ENAMETOOLONG ->
+ *   404, EACCES, EPERM or ELOOP -> 403, anything else -> 500; not a regular file
+ *   (folder, FIFO, device, socket) -> 403. The file is opened with O_NONBLOCK, so a
+ *   FIFO never blocks the loop. 5xx answers close the connection after sending.
+ * - `extra_headers`: field lines as for mg_send_response_line (CRLF-separated, a final
+ *   CRLF optional; {NULL, 0} for none). Malformed ones, or a `mime_type` holding a
+ *   control byte, queue nothing and close the connection at once (nc->err = EINVAL).
+ * Nothing is kept from `hm` or the strings after the call returns. */
+void mg_http_serve_file(struct mg_connection *nc, struct http_message *hm, const char *path,
+                        const struct mg_str mime_type, const struct mg_str extra_headers);
+
+/* Answers request `hm` on `nc` from the folder opts.document_root. NULL nc or hm does
+ * nothing; hm is not modified (Mongoose 6 rewrote hm->uri in place). The strings of
+ * `opts` are only read during the call. Options (NULL: the default):
+ * - document_root: the folder served; default ".".
+ * - index_files: comma-separated names tried in order for a folder; default
+ *   "index.html,index.htm".
+ * - enable_directory_listing: "yes" (the default; ASCII case-insensitive) lists a
+ *   folder that has no index file; any other value answers 403 instead.
+ * - hidden_file_pattern: a glob matched by mg_match_prefix_n (ASCII case-insensitive,
+ *   a prefix match: end it with '$' to match whole names, e.g. "**.bak$|.git$")
+ *   against each segment of the path, so hiding a folder hides what it holds. Hidden
+ *   -> 404, and left out of listings.
+ * - per_directory_auth_file: its name (default ".htpasswd") is never served (404) nor
+ *   listed, in any folder, compared ASCII case-insensitively.
+ * - custom_mime_types: "ext=type,..." tried in order before the built-in table. An
+ *   entry matches when the path ends with ext (ASCII case-insensitively) and that
+ *   suffix starts with '.', follows a '.' or '/', or is the whole name:
+ *   ".txt=text/x-a", "txt=text/x-a", ".tar.gz=application/x-tgz", "Makefile=text/plain".
+ *   Entries with an empty ext or type, or a type holding a control byte, are skipped.
+ *   The built-in table maps common extensions (html, css, js, json, png, svg, wasm,
+ *   mp4, woff2, pdf, zip, ...) case-insensitively; anything else is text/plain.
+ * - extra_headers: field lines (as for mg_http_serve_file) added to every answer:
+ *   files, 304, 416, listings, redirects and errors.
+ * - ip_acl: checked first with mg_check_ip_acl against the peer's IPv4 address (also
+ *   one mapped into IPv6): denied -> 403, malformed ACL -> 500. The ACL syntax is IPv4
+ *   only, so a peer with a real IPv6 address is denied whenever an ACL is set.
+ * - global_auth_file, per_directory_auth_file, auth_domain: Digest authentication is
+ *   not part of this build; when either file option is set (not NULL), every request
+ *   is answered 500 "auth not available" instead of being served unprotected.
+ * - ssi_pattern, url_rewrites, dav_document_root, dav_auth_file, cgi_file_pattern and
+ *   cgi_interpreter are ignored: SSI, rewrites, WebDAV and CGI are not supported.
+ *
+ * The request is handled in this order:
+ * 1. ip_acl, then the auth options, as above.
+ * 2. The method (case-sensitive): GET and HEAD are served. OPTIONS "*" is answered 200
+ *    with "Allow: GET, HEAD, OPTIONS"; OPTIONS on a path gets that answer once the
+ *    target is found (step 7). POST, PUT, DELETE, PATCH, CONNECT, TRACE, PROPFIND,
+ *    PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK, SEARCH, REPORT and MKCALENDAR -> 405
+ *    with the same Allow field; any other token -> 501.
+ * 3. The target (hm->uri; origin-form, or http(s) absolute-form whose path is used) is
+ *    percent-decoded ('+' stays '+') and then normalised with mg_normalize_uri_path, so
+ *    "..", also written "%2e%2e", never climbs above the root. A malformed escape or a
+ *    target that is not a path -> 400; an encoded '/' ("%2f", which would put a '/'
+ *    inside a name) or an encoded NUL ("%00") -> 404.
+ * 4. A hidden segment -> 404.
+ * 5. Confinement: the canonical path of root + path (realpath(3): every symlink
+ *    resolved) must lie inside the canonical root, else 404 - a symlink in the root is
+ *    followed only when it leads to somewhere inside the root. The file is then opened
+ *    by that canonical path with O_NOFOLLOW. (A user able to write inside the root
+ *    could still swap a folder for a symlink between the check and the open; the
+ *    root's content is trusted not to.) A missing target -> 404, EACCES -> 403, other
+ *    errors -> 500.
+ * 6. A folder requested without a final '/' -> 301 with "Location: <path>/", built
+ *    from the normalised path re-encoded with mg_url_encode and repeated '/'
+ *    collapsed (never "//host"), with the query kept.
+ * 7. OPTIONS -> 200 with the Allow field.
+ * 8. A folder: its first index file that is a regular file, not hidden and inside the
+ *    root is served as a file; else the listing, or 403 when listings are disabled.
+ *    The listing is an HTML page ("text/html; charset=utf-8"): folders first, then
+ *    files, each sorted by name, with date and size. Names are HTML-escaped
+ *    (& < > " ') in the text and percent-encoded in the links; hidden names and
+ *    symlinks leading out of the root are left out. HTTP/1.1 gets it with
+ *    "Transfer-Encoding: chunked", HTTP/1.0 with Content-Length; HEAD gets the head.
+ * 9. A file: as mg_http_serve_file, with the media type chosen as above.
+ * Every answer carries Date, extra_headers and "Connection: keep-alive" or "close" as
+ * the request allows; errors have a text/plain body (the reason phrase), and 400 and
+ * 5xx answers close the connection after sending. */
+void mg_serve_http(struct mg_connection *nc, struct http_message *hm,
+                   struct mg_serve_http_opts opts);
 
 #ifdef __cplusplus
 }

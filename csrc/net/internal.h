@@ -39,6 +39,8 @@ unsigned int mg__sa_len(const union socket_address *sa);
 #define MG__C_COUNTED 1u   /* counts against mgr->max_connections */
 #define MG__C_UDP_CHILD 2u /* a peer of a UDP listener; shares the listener's socket */
 #define MG__C_EOF 4u       /* the peer shut down its side: read no more, flush, close */
+#define MG__C_HOLD 8u      /* a protocol layer still owes the peer an answer: the close
+                              after the peer's EOF waits until this is cleared */
 
 /* Flags a user handler may change; other changes are reverted when it returns. */
 #define MG__USER_MUTABLE_FLAGS                                                       \

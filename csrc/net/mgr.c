@@ -85,8 +85,10 @@ int mg_mgr_fileno(struct mg_mgr *mgr) {
 }
 
 static int close_due(const struct mg_connection *c) {
+  const unsigned int held = MG__C_EOF | MG__C_HOLD;
   return (c->flags & MG_F_CLOSE_IMMEDIATELY) ||
-         ((c->flags & MG_F_SEND_AND_CLOSE) && c->send_mbuf.len == 0);
+         ((c->flags & MG_F_SEND_AND_CLOSE) && c->send_mbuf.len == 0 &&
+          (c->internal_flags & held) != held);
 }
 
 /* Work the next iteration must do even if no descriptor becomes ready. */

@@ -77,12 +77,13 @@ static int delimit_line(const unsigned char *p, size_t avail, size_t room, size_
 }
 
 /* Checks "HTTP/" DIGIT "." DIGIT in exactly `len` bytes: 0 with *minor set for 1.0 and
- * 1.1, 505 for another version, 400 for anything else. */
+ * 1.1 (a higher 1.x is taken as 1.1, RFC 9110 2.5), 505 for another major version, 400
+ * for anything else. */
 static int parse_version(const unsigned char *p, size_t len, int *minor) {
   if (len != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.') return 400;
   if (p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9') return 400;
-  if (p[5] != '1' || p[7] > '1') return 505;
-  *minor = p[7] - '0';
+  if (p[5] != '1') return 505;
+  *minor = p[7] == '0' ? 0 : 1;
   return 0;
 }
 
@@ -217,16 +218,22 @@ static void connection_element(struct framing *fr, const unsigned char *p, size_
   if (equals_lower(p, len, "upgrade", 7)) fr->conn_upgrade = 1;
 }
 
+/* Expect is a list (RFC 9110 10.1.1): empty elements are nothing, "100-continue" is the
+ * one expectation known, anything else is another (417). */
+static void expect_element(struct framing *fr, const unsigned char *p, size_t len) {
+  if (equals_lower(p, len, "100-continue", 12)) {
+    fr->expect_continue = 1;
+  } else {
+    fr->expect_other = 1;
+  }
+}
+
 static void note_field(struct framing *fr, const unsigned char *name, size_t nlen,
                        const unsigned char *value, size_t vlen) {
   switch (nlen) {
     case 6:
       if (equals_lower(name, nlen, "expect", 6)) {
-        if (equals_lower(value, vlen, "100-continue", 12)) {
-          fr->expect_continue = 1;
-        } else {
-          fr->expect_other = 1;
-        }
+        for_each_element(fr, value, vlen, expect_element);
       }
       break;
     case 7:
@@ -299,7 +306,10 @@ static int judge_framing(const struct framing *fr, struct http_message *hm, int 
   }
   keep = hm->http_minor >= 1 ? !fr->conn_close : fr->conn_keep_alive && !fr->conn_close;
   if (keep && !(hm->flags & MG_HTTP_F_CLOSE_DELIMITED)) hm->flags |= MG_HTTP_F_KEEP_ALIVE;
-  if (fr->conn_upgrade && fr->upgrade_seen) hm->flags |= MG_HTTP_F_UPGRADE;
+  /* HTTP/1.0 has no Upgrade (RFC 9110 7.8: a server ignores it there) */
+  if (fr->conn_upgrade && fr->upgrade_seen && hm->http_minor >= 1) {
+    hm->flags |= MG_HTTP_F_UPGRADE;
+  }
   if (is_req && fr->expect_other) hm->flags |= MG_HTTP_F_EXPECT_OTHER;
   if (is_req && fr->expect_continue && hm->http_minor >= 1) {
     hm->flags |= MG_HTTP_F_EXPECT_CONTINUE;

@@ -333,6 +333,32 @@ TEST(http_last_request_answered_later) {
   srv_stop(&s);
 }
 
+/* A client that shuts its side after the request still gets a later answer. */
+TEST(http_half_closed_client_gets_late_answer) {
+  struct srv s;
+  memset(&s, 0, sizeof(s));
+  s.answer_later = 1;
+  CHECK(srv_start(&s) == 0);
+  static const char req[] = "GET /late HTTP/1.1\r\nHost: h\r\n\r\n";
+  int fd = peer_connect(&s), closed;
+  CHECK(peer_send(&s, fd, req, sizeof(req) - 1, 0) == 0);
+  shutdown(fd, SHUT_WR);
+  srv_poll(&s, 10);
+  CHECK(s.requests == 1 && s.closes == 0);
+  struct mg_connection *c = NULL;
+  for (c = mg_next(&s.mgr, NULL); c != NULL && c == s.lc; c = mg_next(&s.mgr, c)) {
+  }
+  CHECK(c != NULL);
+  mg_send_head(c, 200, 2, NULL);
+  mg_send(c, "ok", 2);
+  peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
+  CHECK(closed && strstr(resp, "\r\n\r\nok") != NULL);
+  close(fd);
+  srv_poll(&s, 3);
+  CHECK(s.closes == 1);
+  srv_stop(&s);
+}
+
 static void head_error_handler(struct mg_connection *c, int ev, void *ev_data) {
   (void) ev_data;
   if (ev == MG_EV_HTTP_REQUEST) mg_http_send_error(c, 404, NULL);

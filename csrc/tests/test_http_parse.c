@@ -130,7 +130,7 @@ TEST(http_parse_request_line_rejections) {
   CHECK(REQ_BAD("get / http/1.1\r\n\r\n", 400));
   CHECK(REQ_BAD("GET / http/1.1\r\n\r\n", 400));
   CHECK(REQ_BAD("GET / HTTP/2.0\r\n\r\n", 505));
-  CHECK(REQ_BAD("GET / HTTP/1.2\r\n\r\n", 505));
+  CHECK(REQ_BAD("GET / HTTP/2.1\r\n\r\n", 505));
   CHECK(REQ_BAD("GET / HTTP/0.9\r\n\r\n", 505));
   CHECK(REQ_BAD("GET / HTTP/1.10\r\n\r\n", 400));
   CHECK(REQ_BAD("GET / HTTP/1\r\n\r\n", 400));

@@ -223,7 +223,6 @@ REJECTED = [
     # request line
     (b"GET / http/1.1\r\n\r\n", 400),
     (b"GET / HTTP/2.0\r\n\r\n", 505),
-    (b"GET / HTTP/1.2\r\n\r\n", 505),
     (b"GET / HTTP/3.1\r\n\r\n", 505),
     (b"GET / HTTP/1.1x\r\n\r\n", 400),
     (b"GET / HTTP/1.\r\n\r\n", 400),
