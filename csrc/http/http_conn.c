@@ -271,9 +271,15 @@ static void begin_body(struct mg_connection *c, struct mg__http *h,
   h->head_len = len;
   h->kept = h->offered = 0;
   h->received = 0;
-  h->flags &= ~(MG__H_STREAMING | MG__H_CONTINUE_SENT | MG__H_HEAD_REQUEST | MG__H_OFFERED);
+  h->flags &= ~(MG__H_STREAMING | MG__H_CONTINUE_SENT | MG__H_HEAD_REQUEST | MG__H_OFFERED |
+                MG__H_REQ_LAST | MG__H_REQ_KEEP_10);
   if (hm->method.len == 4 && memcmp(hm->method.p, "HEAD", 4) == 0)
     h->flags |= MG__H_HEAD_REQUEST;
+  if (!(hm->flags & MG_HTTP_F_KEEP_ALIVE)) {
+    h->flags |= MG__H_REQ_LAST;
+  } else if (hm->http_minor == 0) {
+    h->flags |= MG__H_REQ_KEEP_10;
+  }
   mg__chunked_init(&h->chunked);
   h->phase = MG__HTTP_BODY;
 }

@@ -45,6 +45,8 @@ struct mg__http_endpoint {
 #define MG__H_LINGER 1024u        /* server: close once the answer is sent (lingering) */
 #define MG__H_SHUT 2048u          /* server: the sending side is shut down */
 #define MG__H_UNANSWERED 4096u    /* server: the last request's handler queued nothing */
+#define MG__H_REQ_LAST 8192u      /* server: the request being answered is the last */
+#define MG__H_REQ_KEEP_10 16384u  /* server: it is HTTP/1.0 with keep-alive */
 
 /* Where the connection is in the current message. */
 enum mg__http_phase {

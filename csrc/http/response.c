@@ -91,6 +91,31 @@ static void set_chunked_reply(struct mg_connection *nc, int open) {
   }
 }
 
+/* Whether the (cleaned) field lines `extra` include the field `name` (lowercase). */
+static int has_field(struct mg_str extra, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i + n < extra.len;) {
+    if (extra.p[i + n] == ':' && mg_ncasecmp(extra.p + i, name, n) == 0) return 1;
+    const char *eol = c_strnstr(extra.p + i, "\r\n", extra.len - i);
+    if (eol == NULL) break;
+    i = (size_t) (eol - extra.p) + 2;
+  }
+  return 0;
+}
+
+/* The Connection field the request being answered calls for, unless `extra` has one:
+ * "close" when it is the last (RFC 9112 9.6), "keep-alive" for a persistent HTTP/1.0
+ * one (which would otherwise be taken as closing). */
+static void out_connection(struct mg__out *o, struct mg_connection *nc, struct mg_str extra) {
+  const struct mg__http *h = mg__http_state(nc);
+  if (h == NULL || (h->flags & MG__H_CLIENT) || has_field(extra, "connection")) return;
+  if (h->flags & MG__H_REQ_LAST) {
+    mg__out_str(o, "Connection: close\r\n");
+  } else if (h->flags & MG__H_REQ_KEEP_10) {
+    mg__out_str(o, "Connection: keep-alive\r\n");
+  }
+}
+
 /* Refuses a head that would be malformed: nothing more reaches the peer. */
 static void refuse(struct mg_connection *nc) {
   mg__mark_closing(nc, EINVAL);
@@ -113,9 +138,11 @@ static void out_extra(struct mg__out *o, struct mg_str extra) {
 }
 
 /* Appends a whole head: status line, server, extra, framing field, blank line. */
-static void out_head(struct mg__out *o, int code, int64_t content_length, struct mg_str extra) {
+static void out_head(struct mg__out *o, struct mg_connection *nc, int code,
+                     int64_t content_length, struct mg_str extra) {
   out_status_line(o, code);
   out_extra(o, extra);
+  out_connection(o, nc, extra);
   if (!no_framing(code)) {
     if (content_length < 0) {
       mg__out_str(o, "Transfer-Encoding: chunked\r\n");
@@ -163,7 +190,7 @@ void mg_send_head(struct mg_connection *nc, int status_code, int64_t content_len
   struct mg__out o;
   if (!begin_head(nc, &extra, &o)) return;
   status_code = clamp_status(status_code);
-  out_head(&o, status_code, content_length, extra);
+  out_head(&o, nc, status_code, content_length, extra);
   mg__out_send(nc, &o);
   if (content_length < 0 && !no_framing(status_code)) set_chunked_reply(nc, 1);
 }
@@ -176,7 +203,7 @@ void mg_http_send_error(struct mg_connection *nc, int code, const char *reason) 
   /* 1xx, 204 and 304 responses never have a body (RFC 9110 6.4.1). */
   size_t body_len = no_framing(code) || code == 304 ? 0 : strlen(reason);
   mg__out_init(&o);
-  out_head(&o, code, (int64_t) body_len,
+  out_head(&o, nc, code, (int64_t) body_len,
            mg_mk_str("Content-Type: text/plain\r\nConnection: close"));
   if (!head_only(nc)) mg__out_add(&o, reason, body_len);
   mg__out_send(nc, &o);
@@ -211,6 +238,7 @@ void mg_http_send_redirect(struct mg_connection *nc, int status_code,
   mg__out_u64(&o, (uint64_t) body.len);
   mg__out_str(&o, "\r\nCache-Control: no-cache\r\n");
   out_extra(&o, extra);
+  out_connection(&o, nc, extra);
   mg__out_add(&o, "\r\n", 2);
   if (!head_only(nc)) mg__out_add(&o, body.p, body.len);
   if (body.failed) o.failed = 1;

@@ -1023,8 +1023,9 @@ void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
  *   MG_F_DELETE_CHUNK in nc->flags during it drops those bytes (streaming: memory stays
  *   bounded by one read whatever the body size); the flag is cleared afterwards.
  * - MG_EV_HTTP_REQUEST (server) / MG_EV_HTTP_REPLY (client): the message is complete;
- *   body = the bytes not deleted (all of it when nothing was deleted). The event goes to
- *   the endpoint registered for the URI (longest glob match) if any, else the handler.
+ *   body = the bytes not deleted (all of it when nothing was deleted). A request's
+ *   events (MG_EV_HTTP_CHUNK and MG_EV_HTTP_REQUEST) go to the endpoint registered for
+ *   its URI (longest glob match) if any, else to the handler.
  *   Then the message leaves recv_mbuf, and the next pipelined one is parsed at once:
  *   requests are dispatched in order, one after the other.
  *
@@ -1045,6 +1046,9 @@ void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
  *   answer or a file transfer has ended) the connection closes after sending it.
  * - After a HEAD request, mg_http_send_error, mg_http_send_redirect and the chunk
  *   senders queue no body bytes (the head alone).
+ * - mg_send_head and mg_http_send_redirect add "Connection: close" when answering the
+ *   last request and "Connection: keep-alive" for a persistent HTTP/1.0 one, unless
+ *   the extra headers carry a Connection field.
  *
  * Client rules: responses are parsed with the same limits; a malformed one closes the
  * connection (nc->err = EPROTO) without a reply event. Interim 1xx responses other
@@ -1086,8 +1090,9 @@ struct mg_http_endpoint_opts {
 /* Routes requests whose URI matches the glob `uri_path` (mg_match_prefix rules: a
  * prefix match, "**" across '/', '$' anchors) to `handler` on listener `nc` and the
  * connections it accepts. The longest match wins; among equal lengths, the earliest
- * registered. The endpoint handler gets MG_EV_HTTP_REQUEST (and, once it handled one,
- * also MG_EV_CLOSE of that connection). Registering a pattern again replaces its
+ * registered. The endpoint handler gets the request's MG_EV_HTTP_CHUNK and
+ * MG_EV_HTTP_REQUEST events (and, once it handled one, also MG_EV_CLOSE of that
+ * connection). Registering a pattern again replaces its
  * handler. Out of memory: nothing is registered. Sets HTTP on `nc` if not done. */
 void mg_register_http_endpoint(struct mg_connection *nc, const char *uri_path,
                                mg_event_handler_t handler);

@@ -29,7 +29,7 @@ PyObject *mgio_address_tuple(const union socket_address *sa) {
 
 /* The events `handler` takes: its _mgio_events bit mask (mgio.Handler sets one for the
  * on_* methods a class defines, so unhandled events cost no Python call), else all. */
-static unsigned int wanted_events(PyObject *handler) {
+unsigned int mgio_wanted_events(PyObject *handler) {
   if (handler == NULL || handler == Py_None) return 0;
   PyObject *mask = PyObject_GetAttrString(handler, "_mgio_events");
   if (mask == NULL) {
@@ -53,8 +53,10 @@ ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection 
   co->nc = nc;
   co->manager = (ManagerObject *) Py_NewRef(m);
   co->handler = Py_NewRef(handler != NULL ? handler : Py_None);
-  co->wanted = wanted_events(co->handler);
+  co->wanted = mgio_wanted_events(co->handler);
   co->user_data = Py_NewRef(Py_None);
+  co->endpoints = NULL;
+  co->live_msg = NULL;
   co->recv_slot = &nc->recv_mbuf;
   co->send_slot = &nc->send_mbuf;
   nc->user_data = co; /* owns the reference tp_alloc returned */
@@ -69,6 +71,12 @@ void mgio_connection_detach(ConnectionObject *co) {
   co->recv_slot = &co->dead_recv;
   co->send_slot = &co->dead_send;
   Py_DECREF(co);
+}
+
+int mgio_connection_buffer_changing(PyObject *owner, struct mbuf **slot) {
+  ConnectionObject *co = (ConnectionObject *) owner;
+  if (slot != &co->recv_slot || co->live_msg == NULL) return 0;
+  return mgio_http_message_detach(co->live_msg);
 }
 
 void mgio_connection_touch(PyObject *conn) {
@@ -139,6 +147,374 @@ static PyObject *Connection_set_timer(ConnectionObject *co, PyObject *arg) {
   return PyFloat_FromDouble(mg_set_timer(nc, when));
 }
 
+/* ---- HTTP responses ------------------------------------------------------------- */
+
+/* A status code argument: 100..999, else ValueError. */
+static int check_status(int status) {
+  if (status < 100 || status > 999) {
+    PyErr_Format(PyExc_ValueError, "status must be in 100..999, not %d", status);
+    return -1;
+  }
+  return 0;
+}
+
+/* Statuses whose responses never carry a body (RFC 9110 6.4.1). */
+static int status_has_no_body(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+/* Formats `headers` into *hb (NUL-terminated); with a str body and no Content-Type,
+ * adds the text one. 0, or -1 with an exception (hb freed). */
+static int head_fields(PyObject *headers, struct mbuf *hb, int flags, int text_body) {
+  int has_ctype = 0;
+  mbuf_init(hb, 0);
+  if (mgio_format_headers(headers, hb, flags, &has_ctype) < 0) goto fail;
+  if (text_body && !has_ctype &&
+      mbuf_append(hb, MGIO_TEXT_CTYPE, sizeof(MGIO_TEXT_CTYPE) - 1) !=
+          sizeof(MGIO_TEXT_CTYPE) - 1) {
+    PyErr_NoMemory();
+    goto fail;
+  }
+  if (mbuf_append(hb, "", 1) != 1) {
+    PyErr_NoMemory();
+    goto fail;
+  }
+  return 0;
+fail:
+  mbuf_free(hb);
+  return -1;
+}
+
+/* After a response helper: the C layer refuses malformed input by closing at once.
+ * Arguments are checked here first, so that means memory ran out. */
+static int check_refused(ConnectionObject *co, unsigned long flags_before) {
+  mgio_manager_touch(co->manager);
+  if (!(flags_before & MG_F_CLOSE_IMMEDIATELY) && (co->nc->flags & MG_F_CLOSE_IMMEDIATELY)) {
+    PyErr_SetString(PyExc_ConnectionError,
+                    "the response could not be queued; the connection is closing");
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *Connection_reply(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"status", "body", "headers", NULL};
+  int status = 200;
+  PyObject *body = NULL, *headers = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iOO:reply", kwlist, &status, &body,
+                                   &headers))
+    return NULL;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL || check_status(status) < 0) return NULL;
+  mgio_body b;
+  if (mgio_body_get(body, &b) < 0) return NULL;
+  PyObject *result = NULL;
+  struct mbuf hb;
+  if (status_has_no_body(status) && b.n > 0) {
+    PyErr_Format(PyExc_ValueError, "a %d response has no body", status);
+    goto done_body;
+  }
+  if (head_fields(headers, &hb, MGIO_HDR_NO_FRAMING, b.is_text && b.n > 0) < 0)
+    goto done_body;
+  unsigned long flags = nc->flags;
+  mg_send_head(nc, status, (int64_t) b.n, hb.len > 1 ? hb.buf : NULL);
+  if (check_refused(co, flags) == 0 &&
+      (co->head_request || b.n == 0 || queue_bytes(co, b.p, b.n) == 0))
+    result = Py_NewRef(Py_None);
+  mbuf_free(&hb);
+done_body:
+  mgio_body_release(&b);
+  return result;
+}
+
+static PyObject *Connection_send_head(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"status", "length", "headers", NULL};
+  int status;
+  long long length = -1;
+  PyObject *headers = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|LO:send_head", kwlist, &status, &length,
+                                   &headers))
+    return NULL;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL || check_status(status) < 0) return NULL;
+  if (length < -1) return PyErr_Format(PyExc_ValueError, "length must be >= -1");
+  struct mbuf hb;
+  if (head_fields(headers, &hb, MGIO_HDR_NO_FRAMING, 0) < 0) return NULL;
+  unsigned long flags = nc->flags;
+  mg_send_head(nc, status, (int64_t) length, hb.len > 1 ? hb.buf : NULL);
+  mbuf_free(&hb);
+  if (check_refused(co, flags) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Connection_send_chunk(ConnectionObject *co, PyObject *data) {
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  mgio_body b;
+  if (data == Py_None) return PyErr_Format(PyExc_TypeError, "send_chunk() needs bytes or str");
+  if (mgio_body_get(data, &b) < 0) return NULL;
+  unsigned long flags = nc->flags;
+  mg_send_http_chunk(nc, b.p, b.n);
+  mgio_body_release(&b);
+  if (check_refused(co, flags) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Connection_send_error(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"code", "reason", NULL};
+  int code;
+  PyObject *reason = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|O:send_error", kwlist, &code, &reason))
+    return NULL;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL || check_status(code) < 0) return NULL;
+  mgio_body b;
+  if (mgio_body_get(reason, &b) < 0) return NULL;
+  PyObject *result = NULL;
+  if (memchr(b.p, 0, b.n) != NULL) {
+    PyErr_SetString(PyExc_ValueError, "reason contains a NUL character");
+  } else {
+    /* mg_http_send_error takes a C string: copy (a bytes-like need not end in NUL) */
+    char *text = reason == Py_None ? NULL : PyMem_Malloc(b.n + 1);
+    if (reason != Py_None && text == NULL) {
+      PyErr_NoMemory();
+    } else {
+      if (text != NULL) {
+        memcpy(text, b.p, b.n);
+        text[b.n] = '\0';
+      }
+      unsigned long flags = nc->flags;
+      mg_http_send_error(nc, code, text);
+      PyMem_Free(text);
+      if (check_refused(co, flags) == 0) result = Py_NewRef(Py_None);
+    }
+  }
+  mgio_body_release(&b);
+  return result;
+}
+
+static PyObject *Connection_redirect(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"location", "status", "headers", NULL};
+  PyObject *location, *headers = Py_None;
+  int status = 302;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|iO:redirect", kwlist, &location, &status,
+                                   &headers))
+    return NULL;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL || check_status(status) < 0) return NULL;
+  PyObject *loc = PyUnicode_Check(location) ? PyUnicode_AsUTF8String(location)
+                  : PyBytes_Check(location) ? Py_NewRef(location)
+                                            : NULL;
+  if (loc == NULL) {
+    if (!PyErr_Occurred())
+      PyErr_Format(PyExc_TypeError, "location must be str or bytes, not %.100s",
+                   Py_TYPE(location)->tp_name);
+    return NULL;
+  }
+  PyObject *result = NULL;
+  struct mbuf hb;
+  const char *lp = PyBytes_AS_STRING(loc);
+  size_t ln = (size_t) PyBytes_GET_SIZE(loc);
+  if (mgio_check_field_value(lp, ln, "location") == 0 &&
+      head_fields(headers, &hb, MGIO_HDR_NO_FRAMING, 0) == 0) {
+    unsigned long flags = nc->flags;
+    mg_http_send_redirect(nc, status, mg_mk_str_n(lp, ln), mg_mk_str_n(hb.buf, hb.len - 1));
+    mbuf_free(&hb);
+    if (check_refused(co, flags) == 0) result = Py_NewRef(Py_None);
+  }
+  Py_DECREF(loc);
+  return result;
+}
+
+static PyObject *Connection_delete_chunk(ConnectionObject *co, PyObject *unused) {
+  (void) unused;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  nc->flags |= MG_F_DELETE_CHUNK;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Connection_register_endpoint(ConnectionObject *co, PyObject *args,
+                                              PyObject *kwargs) {
+  static char *kwlist[] = {"pattern", "handler", NULL};
+  PyObject *pattern, *handler;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UO:register_endpoint", kwlist, &pattern,
+                                   &handler))
+    return NULL;
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  if (!PyCallable_Check(handler))
+    return PyErr_Format(PyExc_TypeError, "handler must be callable");
+  if (!(nc->flags & MG_F_LISTENING) || (nc->flags & MG_F_UDP))
+    return PyErr_Format(PyExc_ValueError,
+                        "register_endpoint() needs a TCP listener (from Manager.bind)");
+  Py_ssize_t n;
+  const char *p = PyUnicode_AsUTF8AndSize(pattern, &n);
+  if (p == NULL) return NULL;
+  if (n == 0 || strlen(p) != (size_t) n)
+    return PyErr_Format(PyExc_ValueError, "pattern must be non-empty, without NUL");
+  /* The C endpoint points at an entry (handler, events mask) that the list keeps alive,
+   * shared with the accepted connections: an entry is never dropped, even when the
+   * pattern is registered again, since a connection that was routed to it may still
+   * call it (its EV_CLOSE). */
+  if (co->endpoints == NULL && (co->endpoints = PyList_New(0)) == NULL) return NULL;
+  unsigned long wanted = mgio_wanted_events(handler);
+  PyObject *entry = Py_BuildValue("(Ok)", handler, wanted);
+  if (entry == NULL) return NULL;
+  int rc = PyList_Append(co->endpoints, entry);
+  Py_DECREF(entry);
+  if (rc < 0) return NULL;
+  struct mg_http_endpoint_opts opts = {.user_data = entry};
+  mg_register_http_endpoint_opt(nc, p, mgio_endpoint_dispatch, opts);
+  Py_RETURN_NONE;
+}
+
+/* ---- static files ---------------------------------------------------------------- */
+
+/* `headers` as extra header lines for the static-file helpers: no final CRLF, NUL-
+ * terminated (hb must be freed). 0, or -1 with an exception. */
+static int extra_lines(PyObject *headers, struct mbuf *hb) {
+  if (head_fields(headers, hb, MGIO_HDR_NO_FRAMING, 0) < 0) return -1;
+  if (hb->len >= 3) { /* "...\r\n\0": drop the last CRLF */
+    hb->len -= 3;
+    hb->buf[hb->len++] = '\0';
+  }
+  return 0;
+}
+
+static PyObject *Connection_serve_file(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"msg", "path", "mime", "headers", NULL};
+  PyObject *msg, *path = NULL, *mime = Py_None, *headers = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO&|OO:serve_file", kwlist, &msg,
+                                   PyUnicode_FSConverter, &path, &mime, &headers))
+    return NULL;
+  PyObject *result = NULL;
+  struct mbuf hb;
+  mbuf_init(&hb, 0);
+  struct mg_connection *nc = open_conn(co);
+  struct http_message *hm = nc != NULL ? mgio_http_message_get(co->manager->state, msg) : NULL;
+  if (hm == NULL) goto done;
+  const char *mp = NULL;
+  Py_ssize_t mn = 0;
+  if (mime != Py_None) {
+    if (!PyUnicode_Check(mime)) {
+      PyErr_SetString(PyExc_TypeError, "mime must be a str or None");
+      goto done;
+    }
+    mp = PyUnicode_AsUTF8AndSize(mime, &mn);
+    if (mp == NULL || mgio_check_field_value(mp, (size_t) mn, "mime") < 0) goto done;
+  }
+  if (extra_lines(headers, &hb) < 0) goto done;
+  unsigned long flags = nc->flags;
+  mg_http_serve_file(nc, hm, PyBytes_AS_STRING(path), mg_mk_str_n(mp, (size_t) mn),
+                     mg_mk_str_n(hb.buf, hb.len - 1));
+  if (check_refused(co, flags) == 0) result = Py_NewRef(Py_None);
+done:
+  mbuf_free(&hb);
+  Py_XDECREF(path);
+  return result;
+}
+
+/* The string options of mg_serve_http that serve_dir takes as keywords. */
+static const struct {
+  const char *name;
+  size_t offset;
+  int is_path;
+} serve_options[] = {
+    {"index_files", offsetof(struct mg_serve_http_opts, index_files), 0},
+    {"per_directory_auth_file", offsetof(struct mg_serve_http_opts, per_directory_auth_file),
+     0},
+    {"auth_domain", offsetof(struct mg_serve_http_opts, auth_domain), 0},
+    {"global_auth_file", offsetof(struct mg_serve_http_opts, global_auth_file), 1},
+    {"enable_directory_listing", offsetof(struct mg_serve_http_opts, enable_directory_listing),
+     0},
+    {"ssi_pattern", offsetof(struct mg_serve_http_opts, ssi_pattern), 0},
+    {"ip_acl", offsetof(struct mg_serve_http_opts, ip_acl), 0},
+    {"url_rewrites", offsetof(struct mg_serve_http_opts, url_rewrites), 0},
+    {"dav_document_root", offsetof(struct mg_serve_http_opts, dav_document_root), 1},
+    {"dav_auth_file", offsetof(struct mg_serve_http_opts, dav_auth_file), 1},
+    {"hidden_file_pattern", offsetof(struct mg_serve_http_opts, hidden_file_pattern), 0},
+    {"cgi_file_pattern", offsetof(struct mg_serve_http_opts, cgi_file_pattern), 0},
+    {"cgi_interpreter", offsetof(struct mg_serve_http_opts, cgi_interpreter), 1},
+    {"custom_mime_types", offsetof(struct mg_serve_http_opts, custom_mime_types), 0},
+};
+
+/* One serve_dir option into *out: bool for enable_directory_listing, else str (or a
+ * path for file options). The bytes are kept alive by `keep`. 0, or -1. */
+static int serve_option(const char *name, int is_path, PyObject *value, PyObject *keep,
+                        const char **out) {
+  if (value == Py_None) return 0;
+  if (strcmp(name, "enable_directory_listing") == 0 && PyBool_Check(value)) {
+    *out = value == Py_True ? "yes" : "no";
+    return 0;
+  }
+  PyObject *b = NULL;
+  if (is_path) {
+    if (!PyUnicode_FSConverter(value, &b)) return -1;
+  } else if (PyUnicode_Check(value)) {
+    b = PyUnicode_AsUTF8String(value);
+  } else {
+    PyErr_Format(PyExc_TypeError, "serve_dir(): %s must be a str, not %.100s", name,
+                 Py_TYPE(value)->tp_name);
+    return -1;
+  }
+  if (b == NULL) return -1;
+  int rc = PyList_Append(keep, b);
+  Py_DECREF(b);
+  if (rc < 0) return -1;
+  if ((size_t) PyBytes_GET_SIZE(b) != strlen(PyBytes_AS_STRING(b))) {
+    PyErr_Format(PyExc_ValueError, "serve_dir(): %s contains a NUL character", name);
+    return -1;
+  }
+  *out = PyBytes_AS_STRING(b);
+  return 0;
+}
+
+static PyObject *Connection_serve_dir(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  PyObject *msg, *root = NULL;
+  if (!PyArg_ParseTuple(args, "OO&:serve_dir", &msg, PyUnicode_FSConverter, &root))
+    return NULL;
+  PyObject *result = NULL, *keep = PyList_New(0);
+  struct mbuf hb;
+  mbuf_init(&hb, 0);
+  struct mg_serve_http_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.document_root = PyBytes_AS_STRING(root);
+  struct mg_connection *nc = open_conn(co);
+  struct http_message *hm =
+      nc != NULL && keep != NULL ? mgio_http_message_get(co->manager->state, msg) : NULL;
+  if (hm == NULL) goto done;
+  PyObject *key, *value;
+  Py_ssize_t pos = 0;
+  while (kwargs != NULL && PyDict_Next(kwargs, &pos, &key, &value)) {
+    const char *name = PyUnicode_AsUTF8(key);
+    if (name == NULL) goto done;
+    if (strcmp(name, "headers") == 0 || strcmp(name, "extra_headers") == 0) {
+      mbuf_free(&hb);
+      if (extra_lines(value, &hb) < 0) goto done;
+      opts.extra_headers = hb.len > 1 ? hb.buf : NULL;
+      continue;
+    }
+    size_t i, n = sizeof(serve_options) / sizeof(serve_options[0]);
+    for (i = 0; i < n && strcmp(name, serve_options[i].name) != 0; i++) {
+    }
+    if (i == n) {
+      PyErr_Format(PyExc_TypeError, "serve_dir() got an unexpected keyword argument %R", key);
+      goto done;
+    }
+    const char **slot = (const char **) ((char *) &opts + serve_options[i].offset);
+    if (serve_option(name, serve_options[i].is_path, value, keep, slot) < 0) goto done;
+  }
+  unsigned long flags = nc->flags;
+  mg_serve_http(nc, hm, opts);
+  if (check_refused(co, flags) == 0) result = Py_NewRef(Py_None);
+done:
+  mbuf_free(&hb);
+  Py_XDECREF(keep);
+  Py_XDECREF(root);
+  return result;
+}
+
 static PyObject *Connection_get_flags(ConnectionObject *co, void *closure) {
   (void) closure;
   return PyLong_FromUnsignedLong(co->nc != NULL ? co->nc->flags : 0);
@@ -186,7 +562,7 @@ static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *c
     return -1;
   }
   Py_XSETREF(co->handler, Py_NewRef(value));
-  co->wanted = wanted_events(value);
+  co->wanted = mgio_wanted_events(value);
   return 0;
 }
 
@@ -250,12 +626,17 @@ static int Connection_traverse(ConnectionObject *co, visitproc visit, void *arg)
   Py_VISIT(co->manager);
   Py_VISIT(co->handler);
   Py_VISIT(co->user_data);
+  Py_VISIT(co->endpoints);
   return 0;
 }
 
 static int Connection_clear(ConnectionObject *co) {
   Py_CLEAR(co->handler);
   Py_CLEAR(co->user_data);
+  /* Endpoint handlers stay while the C connection lives: its endpoints still point at
+   * them (the collector clears only unreachable objects; a live connection is reachable
+   * through its manager, so this runs for closed ones). */
+  if (co->nc == NULL) Py_CLEAR(co->endpoints);
   return 0; /* the manager stays: it is needed to close the connection */
 }
 
@@ -266,6 +647,7 @@ static void Connection_dealloc(ConnectionObject *co) {
   mbuf_free(&co->dead_recv);
   mbuf_free(&co->dead_send);
   Connection_clear(co);
+  Py_CLEAR(co->endpoints);
   Py_CLEAR(co->manager);
   type->tp_free(co);
   Py_DECREF(type);
@@ -277,6 +659,57 @@ static PyMethodDef Connection_methods[] = {
     {"close", (PyCFunction) (void (*)(void)) Connection_close, METH_VARARGS | METH_KEYWORDS,
      "close(*, immediately=False)\n--\n\nClose after the queued output is sent (or at once "
      "with immediately=True). The handler still gets EV_CLOSE, last."},
+    {"reply", (PyCFunction) (void (*)(void)) Connection_reply, METH_VARARGS | METH_KEYWORDS,
+     "reply(status=200, body=b\"\", headers=None)\n--\n\nQueue a complete HTTP response: "
+     "the status line, `headers` (a mapping or (name, value) pairs), Content-Length and "
+     "the body (bytes-like, or str sent as UTF-8 text/plain unless a Content-Type is "
+     "given). The body is left out after a HEAD request. After a request that is not "
+     "keep-alive the connection closes once the response is sent. ValueError for a "
+     "status outside 100..999, a body with 1xx/204/304, a header with CR, LF or another "
+     "control character, or a Content-Length/Transfer-Encoding header."},
+    {"send_head", (PyCFunction) (void (*)(void)) Connection_send_head,
+     METH_VARARGS | METH_KEYWORDS,
+     "send_head(status, length=-1, headers=None)\n--\n\nQueue a response head: "
+     "Content-Length: length, or with length=-1 Transfer-Encoding: chunked (then send the "
+     "body with send_chunk() and end it with send_chunk(b\"\")). With a length, send the "
+     "body with send()."},
+    {"send_chunk", (PyCFunction) Connection_send_chunk, METH_O,
+     "send_chunk(data, /)\n--\n\nQueue one chunk of a chunked body (bytes-like, or str as "
+     "UTF-8); an empty one ends the body."},
+    {"send_error", (PyCFunction) (void (*)(void)) Connection_send_error,
+     METH_VARARGS | METH_KEYWORDS,
+     "send_error(code, reason=None)\n--\n\nQueue a complete text/plain error response "
+     "whose body is `reason` (default: the status's reason phrase) and close the "
+     "connection once it is sent."},
+    {"redirect", (PyCFunction) (void (*)(void)) Connection_redirect,
+     METH_VARARGS | METH_KEYWORDS,
+     "redirect(location, status=302, headers=None)\n--\n\nQueue a redirect to `location` "
+     "(a Location field and a small HTML body). The connection stays open."},
+    {"delete_chunk", (PyCFunction) Connection_delete_chunk, METH_NOARGS,
+     "delete_chunk()\n--\n\nIn an EV_HTTP_CHUNK handler: drop the body bytes just shown "
+     "(msg.body), so that a large body streams through in bounded memory (sets "
+     "Flag.DELETE_CHUNK)."},
+    {"register_endpoint", (PyCFunction) (void (*)(void)) Connection_register_endpoint,
+     METH_VARARGS | METH_KEYWORDS,
+     "register_endpoint(pattern, handler)\n--\n\nOn an HTTP listener: route requests "
+     "whose URI matches the glob `pattern` (\"/api\", \"/files/**\", \"/x$\"; the "
+     "longest match wins) to handler(conn, EV_HTTP_REQUEST, msg) instead of the "
+     "connection's handler, which still gets every other event. Registering a pattern "
+     "again replaces its handler."},
+    {"serve_file", (PyCFunction) (void (*)(void)) Connection_serve_file,
+     METH_VARARGS | METH_KEYWORDS,
+     "serve_file(msg, path, mime=None, headers=None)\n--\n\nAnswer request `msg` with the "
+     "file at `path` (conditional requests, a byte range, HEAD; larger files stream as "
+     "the socket drains). `mime` defaults to one guessed from the extension; `headers` "
+     "are added to the response."},
+    {"serve_dir", (PyCFunction) (void (*)(void)) Connection_serve_dir,
+     METH_VARARGS | METH_KEYWORDS,
+     "serve_dir(msg, root, **options)\n--\n\nAnswer request `msg` from the folder `root` "
+     "(mg_serve_http). Options: index_files (\"index.html,index.htm\"), "
+     "enable_directory_listing (bool), hidden_file_pattern, custom_mime_types "
+     "(\".ext=type,...\"), ip_acl, url_rewrites, per_directory_auth_file, auth_domain, "
+     "global_auth_file, headers (a mapping or pairs added to every response), and the "
+     "other mg_serve_http_opts fields by name."},
     {"set_timer", (PyCFunction) Connection_set_timer, METH_O,
      "set_timer(when, /)\n--\n\nArm the one-shot EV_TIMER at the absolute time `when` "
      "(mgio.time() scale; 0 disarms). Returns the previous value."},

@@ -72,42 +72,100 @@ static PyObject *event_data(int ev, void *ev_data) {
   }
 }
 
-static void call_handler(ManagerObject *m, ConnectionObject *co, int ev, void *ev_data) {
-  if (co->handler == NULL || !(co->wanted & (1u << ev))) return;
-  PyObject *data = event_data(ev, ev_data);
+/* Restores `exc` (a normalized exception or NULL) as the current one. */
+static void restore_exception(PyObject *exc) {
+  if (exc != NULL) PyErr_SetObject((PyObject *) Py_TYPE(exc), exc);
+  Py_XDECREF(exc);
+}
+
+/* Calls handler(conn, ev, data) for `co`. HTTP events get an HttpMessage, which is
+ * detached (copied out of recv_mbuf) when it outlives the call. A server handler that
+ * raises for EV_HTTP_REQUEST or EV_HTTP_CHUNK before queueing anything leaves the
+ * connection answering 500 and closing (rather than closing silently). */
+static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handler, int ev,
+                         void *ev_data) {
+  struct mg_connection *nc = co->nc;
+  int is_http = ev == MG_EV_HTTP_REQUEST || ev == MG_EV_HTTP_REPLY || ev == MG_EV_HTTP_CHUNK;
+  PyObject *data = is_http ? mgio_http_message_new(m->state, (struct http_message *) ev_data)
+                           : event_data(ev, ev_data);
   PyObject *evo = data != NULL ? PyLong_FromLong(ev) : NULL;
   PyObject *r = NULL;
+  size_t queued = nc->send_mbuf.len;
+  unsigned long flags = nc->flags;
   if (evo != NULL) {
     PyObject *args[3] = {(PyObject *) co, evo, data};
+    PyObject *outer = co->live_msg;
+    if (is_http) co->live_msg = data;
     Py_INCREF(co); /* the handler may drop every other reference (conn.close(), ...) */
-    r = PyObject_Vectorcall(co->handler, args, 3, NULL);
+    Py_INCREF(handler); /* ... and replace itself */
+    r = PyObject_Vectorcall(handler, args, 3, NULL);
+    Py_DECREF(handler);
+    co->live_msg = outer;
     Py_DECREF(co);
   }
   Py_XDECREF(evo);
+  if (is_http && data != NULL) {
+    if (r == NULL) {
+      PyObject *exc = fetch_exception();
+      if (mgio_http_message_release(data) < 0) PyErr_Clear();
+      restore_exception(exc);
+    } else if (mgio_http_message_release(data) < 0) {
+      Py_CLEAR(r);
+    }
+  }
   Py_XDECREF(data);
-  if (r == NULL)
-    handler_failed(m, co->nc);
-  else
+  if (r != NULL) {
     Py_DECREF(r);
+    return;
+  }
+  const unsigned long closing = MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY;
+  /* a request (complete, or its body arriving) that nothing was queued for yet */
+  int answer = (ev == MG_EV_HTTP_REQUEST ||
+                (ev == MG_EV_HTTP_CHUNK && ((struct http_message *) ev_data)->resp_code == 0)) &&
+               nc->send_mbuf.len == queued && !(flags & closing) && !(nc->flags & closing);
+  handler_failed(m, nc);
+  if (answer) {
+    nc->flags &= ~(unsigned long) MG_F_CLOSE_IMMEDIATELY;
+    mg_http_send_error(nc, 500, NULL); /* sets MG_F_SEND_AND_CLOSE */
+    nc->flags |= MG_F_SEND_AND_CLOSE;
+  }
 }
 
 void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
   ManagerObject *m = manager_of(nc);
   ConnectionObject *co = (ConnectionObject *) nc->user_data;
   if (ev == MG_EV_ACCEPT) {
-    /* A new connection inherited its listener's user_data: give it its own object. */
+    /* A new connection inherited its listener's user_data: give it its own object, with
+     * the listener's handler and endpoints. */
     PyObject *handler = co != NULL ? co->handler : NULL;
+    PyObject *endpoints = co != NULL ? co->endpoints : NULL;
     co = mgio_connection_attach(m, nc, handler);
     if (co == NULL) {
       nc->user_data = NULL; /* borrowed from the listener: its EV_CLOSE must not detach it */
       handler_failed(m, nc);
       return;
     }
+    co->endpoints = Py_XNewRef(endpoints);
   }
   if (co == NULL) return;
   if (ev == MG_EV_POLL && !m->poll_events) return;
-  if (!m->quiet) call_handler(m, co, ev, ev_data);
+  if (ev == MG_EV_HTTP_REQUEST)
+    co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
+  if (!m->quiet && co->handler != NULL && (co->wanted & mgio_event_bit(ev)))
+    call_handler(m, co, co->handler, ev, ev_data);
   if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
+}
+
+void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
+  ManagerObject *m = manager_of(nc);
+  ConnectionObject *co = (ConnectionObject *) nc->user_data;
+  PyObject *entry = (PyObject *) mg_http_endpoint_user_data(nc);
+  if (co == NULL || entry == NULL) return;
+  if (ev == MG_EV_HTTP_REQUEST)
+    co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
+  unsigned long wanted = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 1));
+  if (!m->quiet && (wanted & mgio_event_bit(ev)))
+    call_handler(m, co, PyTuple_GET_ITEM(entry, 0), ev, ev_data);
 }
 
 /* ---- GIL release around the wait ------------------------------------------------- */
@@ -207,32 +265,9 @@ void mgio_manager_touch(ManagerObject *m) {
   mg_mgr_wakeup(&m->mgr);
 }
 
-/* Makes a listener or an outbound connection and its Connection object. */
-static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwargs,
-                                 int listen) {
-  static char *kwlist[] = {"address", "handler", NULL};
-  const char *address;
-  PyObject *handler = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, listen ? "s|O:bind" : "s|O:connect", kwlist,
-                                   &address, &handler) ||
-      check_open(m) < 0)
-    return NULL;
-  if (handler != Py_None && !PyCallable_Check(handler))
-    return PyErr_Format(PyExc_TypeError, "handler must be callable or None");
-  const char *err = NULL;
-  struct mg_connection *nc;
-  if (listen) {
-    struct mg_bind_opts o = {.error_string = &err};
-    nc = mg_bind_opt(&m->mgr, address, mgio_dispatch, o);
-  } else {
-    struct mg_connect_opts o = {.error_string = &err};
-    nc = mg_connect_opt(&m->mgr, address, mgio_dispatch, o);
-  }
-  if (nc == NULL) {
-    int parse = err != NULL && strcmp(err, "cannot parse address") == 0;
-    return PyErr_Format(parse ? PyExc_ValueError : PyExc_OSError, "%s: %s",
-                        err != NULL ? err : "failed", address);
-  }
+/* The Connection object of a connection just made from Python (it owns the new
+ * reference); on failure the connection is closed. */
+static PyObject *adopt(ManagerObject *m, struct mg_connection *nc, PyObject *handler) {
   mgio_manager_touch(m); /* the backend learns of it at the next poll */
   ConnectionObject *co = mgio_connection_attach(m, nc, handler);
   if (co == NULL) {
@@ -242,12 +277,116 @@ static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwa
   return Py_NewRef(co);
 }
 
+static int check_handler(PyObject *handler) {
+  if (handler != Py_None && !PyCallable_Check(handler)) {
+    PyErr_Format(PyExc_TypeError, "handler must be callable or None");
+    return -1;
+  }
+  return 0;
+}
+
+/* The exception for a failed mg_bind / mg_connect*: ValueError for an argument the
+ * library could not parse or does not support, else OSError. */
+static PyObject *connect_error(const char *err, const char *address) {
+  int bad_arg = err != NULL && (strstr(err, "parse") != NULL || strstr(err, "scheme") != NULL ||
+                                strstr(err, "ssl") != NULL || strstr(err, "invalid") != NULL);
+  return PyErr_Format(bad_arg ? PyExc_ValueError : PyExc_OSError, "%s: %s",
+                      err != NULL ? err : "failed", address);
+}
+
+/* Makes a listener or an outbound connection and its Connection object. */
+static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwargs,
+                                 int listen) {
+  static char *kwlist[] = {"address", "handler", "http", NULL};
+  const char *address;
+  PyObject *handler = Py_None;
+  int http = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, listen ? "s|Op:bind" : "s|Op:connect",
+                                   kwlist, &address, &handler, &http) ||
+      check_open(m) < 0 || check_handler(handler) < 0)
+    return NULL;
+  const char *err = NULL;
+  struct mg_connection *nc;
+  if (listen) {
+    struct mg_bind_opts o = {.error_string = &err};
+    nc = mg_bind_opt(&m->mgr, address, mgio_dispatch, o);
+  } else {
+    struct mg_connect_opts o = {.error_string = &err};
+    nc = mg_connect_opt(&m->mgr, address, mgio_dispatch, o);
+  }
+  if (nc == NULL) return connect_error(err, address);
+  if (http && (nc->flags & MG_F_UDP)) {
+    nc->flags |= MG_F_CLOSE_IMMEDIATELY;
+    mgio_manager_touch(m);
+    return PyErr_Format(PyExc_ValueError, "HTTP needs a TCP address, not %s", address);
+  }
+  if (http) mg_set_protocol_http_websocket(nc);
+  PyObject *conn = adopt(m, nc, handler);
+  /* An HTTP listener's endpoint list exists from the start, so that every connection it
+   * accepts shares it (and keeps alive the handlers its requests may be routed to). */
+  if (conn != NULL && http && listen &&
+      (((ConnectionObject *) conn)->endpoints = PyList_New(0)) == NULL)
+    Py_CLEAR(conn);
+  return conn;
+}
+
 static PyObject *Manager_bind(ManagerObject *m, PyObject *args, PyObject *kwargs) {
   return make_connection(m, args, kwargs, 1);
 }
 
 static PyObject *Manager_connect(ManagerObject *m, PyObject *args, PyObject *kwargs) {
   return make_connection(m, args, kwargs, 0);
+}
+
+static PyObject *Manager_connect_http(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"url", "handler", "method", "headers", "body", NULL};
+  const char *url, *method = "GET";
+  PyObject *handler = Py_None, *headers = Py_None, *body = Py_None, *method_obj = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|OUOO:connect_http", kwlist, &url,
+                                   &handler, &method_obj, &headers, &body) ||
+      check_open(m) < 0 || check_handler(handler) < 0)
+    return NULL;
+  if (method_obj != NULL) {
+    Py_ssize_t n;
+    method = PyUnicode_AsUTF8AndSize(method_obj, &n);
+    if (method == NULL) return NULL;
+    if (!mgio_is_token(method, (size_t) n) || strlen(method) != (size_t) n)
+      return PyErr_Format(PyExc_ValueError, "invalid method %R (it must be a token)",
+                          method_obj);
+  }
+  struct mbuf hb;
+  mbuf_init(&hb, 0);
+  mgio_body b;
+  int has_ctype = 0;
+  if (mgio_format_headers(headers, &hb, MGIO_HDR_REQUEST, &has_ctype) < 0) {
+    mbuf_free(&hb);
+    return NULL;
+  }
+  if (mgio_body_get(body, &b) < 0) {
+    mbuf_free(&hb);
+    return NULL;
+  }
+  PyObject *result = NULL;
+  if ((b.is_text && b.n > 0 && !has_ctype &&
+       mbuf_append(&hb, MGIO_TEXT_CTYPE, sizeof(MGIO_TEXT_CTYPE) - 1) !=
+           sizeof(MGIO_TEXT_CTYPE) - 1) ||
+      mbuf_append(&hb, "", 1) != 1) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  const char *err = NULL;
+  struct mg_connect_opts o = {.error_string = &err};
+  struct mg_connection *nc =
+      mg_connect_http_method(&m->mgr, mgio_dispatch, o, method, url,
+                             hb.len > 1 ? hb.buf : NULL, b.p, b.n);
+  if (nc == NULL)
+    connect_error(err, url);
+  else
+    result = adopt(m, nc, handler);
+done:
+  mgio_body_release(&b);
+  mbuf_free(&hb);
+  return result;
 }
 
 static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
@@ -479,11 +618,25 @@ static PyObject *mgio_time(PyObject *cls, PyObject *unused) {
 
 static PyMethodDef Manager_methods[] = {
     {"bind", (PyCFunction) (void (*)(void)) Manager_bind, METH_VARARGS | METH_KEYWORDS,
-     "bind(address, handler=None)\n--\n\nListen on \"[tcp://|udp://][host]:port\"; port 0 "
-     "picks a free one (see local_address). Accepted connections share the handler."},
+     "bind(address, handler=None, http=False)\n--\n\nListen on "
+     "\"[tcp://|udp://][host]:port\"; port 0 picks a free one (see local_address). "
+     "Accepted connections share the handler. With http=True they speak HTTP/1.1: the "
+     "handler gets EV_HTTP_REQUEST (and EV_HTTP_CHUNK) with an HttpMessage."},
     {"connect", (PyCFunction) (void (*)(void)) Manager_connect, METH_VARARGS | METH_KEYWORDS,
-     "connect(address, handler=None)\n--\n\nConnect without blocking; the handler gets "
-     "EV_CONNECT with 0 or an error number first (-1: the name did not resolve)."},
+     "connect(address, handler=None, http=False)\n--\n\nConnect without blocking; the "
+     "handler gets EV_CONNECT with 0 or an error number first (-1: the name did not "
+     "resolve). With http=True, responses to the requests you send are parsed "
+     "(EV_HTTP_REPLY)."},
+    {"connect_http", (PyCFunction) (void (*)(void)) Manager_connect_http,
+     METH_VARARGS | METH_KEYWORDS,
+     "connect_http(url, handler=None, method=\"GET\", headers=None, body=None)\n--\n\n"
+     "Connect to an http:// URL and send one request: Host, Content-Length when there is "
+     "a body (or for POST and PUT), Authorization: Basic for user:pass@ in the URL, and "
+     "`headers` (a mapping or (name, value) pairs; CR/LF and other control characters "
+     "are refused with ValueError). `body` is bytes-like or str (UTF-8, sent as "
+     "text/plain unless a Content-Type is given). The handler gets EV_CONNECT, then "
+     "EV_HTTP_CHUNK and EV_HTTP_REPLY with an HttpMessage. ValueError for a URL that "
+     "does not parse or is not http://."},
     {"add_timer", (PyCFunction) Manager_add_timer, METH_O,
      "add_timer(handler, /)\n--\n\nA connection without a socket, for EV_TIMER events."},
     {"poll", (PyCFunction) (void (*)(void)) Manager_poll, METH_FASTCALL | METH_KEYWORDS,

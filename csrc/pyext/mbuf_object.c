@@ -39,7 +39,11 @@ static int check_resizable(MbufObject *self) {
                     "Existing exports of data: object cannot be re-sized");
     return -1;
   }
-  if (self->owner != NULL) mgio_connection_touch(self->owner);
+  if (self->owner != NULL) {
+    /* An HttpMessage being shown to a handler points into recv_buf: it copies first. */
+    if (mgio_connection_buffer_changing(self->owner, self->mbp) < 0) return -1;
+    mgio_connection_touch(self->owner);
+  }
   return 0;
 }
 

@@ -4,7 +4,7 @@
 static int core_exec(PyObject *module) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
   if (mgio_mbuf_type_add(module, st) < 0 || mgio_connection_type_add(module, st) < 0 ||
-      mgio_manager_type_add(module, st) < 0)
+      mgio_manager_type_add(module, st) < 0 || mgio_http_message_type_add(module, st) < 0)
     return -1;
   return PyModule_AddStringConstant(module, "__version__", MGIO_VERSION);
 }
@@ -14,6 +14,8 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg) {
   Py_VISIT(st->mbuf_type);
   Py_VISIT(st->manager_type);
   Py_VISIT(st->connection_type);
+  Py_VISIT(st->http_message_type);
+  Py_VISIT(st->headers_class);
   return 0;
 }
 
@@ -22,6 +24,8 @@ static int core_clear(PyObject *module) {
   Py_CLEAR(st->mbuf_type);
   Py_CLEAR(st->manager_type);
   Py_CLEAR(st->connection_type);
+  Py_CLEAR(st->http_message_type);
+  Py_CLEAR(st->headers_class);
   return 0;
 }
 

@@ -17,7 +17,33 @@ typedef struct {
   PyTypeObject *mbuf_type;
   PyTypeObject *manager_type;
   PyTypeObject *connection_type;
+  PyTypeObject *http_message_type;
+  PyObject *headers_class;  /* mgio.headers.Headers, imported on first use */
 } mgio_state;
+
+/* The bit that stands for event `ev` in a handler's _mgio_events mask. Event numbers go
+ * past 31 (HTTP events are 100 and up), so they map to bit positions; mgio/events.py
+ * (_EVENT_BITS) keeps the same table. Unlisted events share bit 31. */
+static inline unsigned int mgio_event_bit(int ev) {
+  if (ev >= 0 && ev <= 6) return 1u << ev;
+  switch (ev) {
+    case 100: return 1u << 7;
+    case 101: return 1u << 8;
+    case 102: return 1u << 9;
+    case 105: return 1u << 10;
+    case 106: return 1u << 11;
+    case 111: return 1u << 12;
+    case 112: return 1u << 13;
+    case 113: return 1u << 14;
+    case 114: return 1u << 15;
+    case 121: return 1u << 16;
+    case 122: return 1u << 17;
+    case 123: return 1u << 18;
+    case 124: return 1u << 19;
+    case 125: return 1u << 20;
+    default: return 1u << 31;
+  }
+}
 
 typedef struct ManagerObject ManagerObject;
 
@@ -29,12 +55,19 @@ typedef struct {
   struct mg_connection *nc; /* NULL once closed */
   ManagerObject *manager;   /* strong */
   PyObject *handler;        /* callable(conn, ev, data) or None */
-  unsigned int wanted;      /* 1 << ev for each event the handler takes (_mgio_events) */
+  unsigned int wanted;      /* mgio_event_bit(ev) of each event the handler takes
+                               (_mgio_events) */
   PyObject *user_data;      /* anything the user likes; None by default */
   struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead_recv */
   struct mbuf *send_slot;   /* &nc->send_mbuf while open, then &dead_send */
   struct mbuf dead_recv;    /* what the buffers show after close: empty, and separate */
   struct mbuf dead_send;
+  PyObject *endpoints;      /* list of (handler, events mask) entries the C endpoints point
+                               at, kept alive here; shared by a listener with the
+                               connections it accepts; or NULL */
+  PyObject *live_msg;       /* borrowed: the HttpMessage a handler is being shown now,
+                               whose views point into recv_mbuf; NULL otherwise */
+  char head_request;        /* the last request dispatched on it was HEAD */
   PyObject *weakrefs;
 } ConnectionObject;
 
@@ -68,6 +101,10 @@ int mgio_mbuf_peek(mgio_state *st, PyObject *obj, struct mbuf **out);
 int mgio_mbuf_type_add(PyObject *module, mgio_state *st);
 int mgio_connection_type_add(PyObject *module, mgio_state *st);
 int mgio_manager_type_add(PyObject *module, mgio_state *st);
+int mgio_http_message_type_add(PyObject *module, mgio_state *st);
+
+/* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
+unsigned int mgio_wanted_events(PyObject *handler);
 
 /* A new Connection for `nc` (registered in nc->user_data, which owns the returned
  * reference), with `handler`. NULL with an exception on failure. Borrowed reference. */
@@ -91,6 +128,86 @@ void mgio_connection_touch(PyObject *conn);
 /* The C handler of every connection made from Python: turns events into calls of the
  * connection's Python handler. */
 void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data);
+
+/* The C handler of every HTTP endpoint registered from Python: calls the Python handler
+ * of the (handler, events mask) entry in the endpoint's user data
+ * (mg_http_endpoint_user_data) for the events the C layer routes to the endpoint
+ * (EV_HTTP_CHUNK, EV_HTTP_REQUEST, and EV_CLOSE after one). */
+void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data);
+
+/* Before a length change of a connection's buffer through an Mbuf view (`slot` is the
+ * view's slot): when it is the receive buffer and a handler is being shown an
+ * HttpMessage whose views point into it, the message copies what it shows first.
+ * 0, or -1 with an exception (then the edit must not happen). */
+int mgio_connection_buffer_changing(PyObject *owner, struct mbuf **slot);
+
+/* ---- HttpMessage (http_message_object.c) ---------------------------------------- */
+
+/* A new HttpMessage showing *hm, whose views stay valid only during the current handler
+ * call ("live"). New reference, or NULL with an exception. */
+PyObject *mgio_http_message_new(mgio_state *st, struct http_message *hm);
+
+/* 1 when `obj` is an HttpMessage. */
+int mgio_http_message_check(mgio_state *st, PyObject *obj);
+
+/* Makes a live message self-contained: copies the bytes of its views (start line,
+ * header fields) into memory it owns and the body into a bytes object, so that it stays
+ * readable after the handler returns. Nothing happens for a message already detached.
+ * On failure the message is invalidated (its attributes then raise) and -1 is returned
+ * with an exception set. */
+int mgio_http_message_detach(PyObject *msg);
+
+/* Call when the handler that was shown `msg` has returned, before dropping the caller's
+ * reference: when the message escaped (someone else holds a reference) it is detached;
+ * otherwise it is left as is (the caller's reference is the last). 0, or -1 with an
+ * exception. */
+int mgio_http_message_release(PyObject *msg);
+
+/* The C message `obj` (an HttpMessage) shows: its live views during the handler call,
+ * or its own copy after. NULL with TypeError (not an HttpMessage) or RuntimeError
+ * (invalidated). */
+struct http_message *mgio_http_message_get(mgio_state *st, PyObject *obj);
+
+/* 1 when the message is a HEAD request. */
+int mgio_http_message_is_head(const struct http_message *hm);
+
+/* ---- header fields given by Python code (http_headers.c) ------------------------ */
+
+#define MGIO_HDR_NO_FRAMING 1 /* refuse Content-Length and Transfer-Encoding */
+#define MGIO_HDR_REQUEST 2    /* connect_http: refuse those and Host (set from the URL) */
+
+/* Appends "Name: value\r\n" for each field of `headers` (None, a mapping - anything
+ * with items() - or an iterable of (name, value) pairs) to `out`. Names must be RFC 9110
+ * tokens; values (str, encoded Latin-1, or bytes-like, or int) may hold no control byte
+ * but HTAB, so CR and LF can never split a head. Raises ValueError (TypeError for wrong
+ * types) before anything is appended when a field is malformed; with
+ * MGIO_HDR_NO_FRAMING, also for Content-Length and Transfer-Encoding; with
+ * MGIO_HDR_REQUEST, for those and Host. *has_ctype (when
+ * not NULL) is set to 1 if a Content-Type field is among them. 0, or -1. */
+int mgio_format_headers(PyObject *headers, struct mbuf *out, int flags, int *has_ctype);
+
+/* 1 when the `n` bytes at `p` are an RFC 9110 token (a method, a field name). */
+int mgio_is_token(const char *p, size_t n);
+
+/* Checks that the `n` bytes at `p` may be a field value (no control byte but HTAB).
+ * 0, or -1 with ValueError naming `what`. */
+int mgio_check_field_value(const char *p, size_t n, const char *what);
+
+/* A body argument: None (empty), str (UTF-8) or a bytes-like object. */
+typedef struct {
+  Py_buffer view;
+  int has_view;
+  int is_text; /* it was a str */
+  const char *p;
+  size_t n;
+} mgio_body;
+
+/* Reads `body` into *b: 0 (release with mgio_body_release), or -1 with an exception. */
+int mgio_body_get(PyObject *body, mgio_body *b);
+void mgio_body_release(mgio_body *b);
+
+/* Added for a str body when no Content-Type was given. */
+#define MGIO_TEXT_CTYPE "Content-Type: text/plain; charset=utf-8\r\n"
 
 /* An address as Python's socket module writes it: (host, port); None if unset. */
 PyObject *mgio_address_tuple(const union socket_address *sa);

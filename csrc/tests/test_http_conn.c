@@ -298,6 +298,7 @@ TEST(http_last_request_closes_after_answer) {
       exchange(&s, reqs[i], strlen(reqs[i]), 0, 0, &closed);
       CHECK(closed && s.requests == 1 && count_responses(resp, strlen(resp)) == 1);
       CHECK(strstr(resp, "GET /1? 0") != NULL);
+      CHECK(strstr(resp, "\r\nConnection: close\r\n") != NULL); /* said so (RFC 9112 9.6) */
       srv_stop(&s);
     }
   }
@@ -309,6 +310,7 @@ TEST(http_last_request_closes_after_answer) {
   int closed;
   exchange(&s, ka, sizeof(ka) - 1, 0, 1, &closed);
   CHECK(!closed && s.requests == 1);
+  CHECK(strstr(resp, "\r\nConnection: keep-alive\r\n") != NULL);
   srv_stop(&s);
 }
 

@@ -4,25 +4,46 @@ The C core keeps the Mongoose 6 API; this package is its Python face:
 
 - :class:`Manager` owns non-blocking connections and turns their I/O into handler calls;
   :class:`Connection` is one of them; :class:`Handler` is a base class for handlers.
+- HTTP: ``Manager.bind(addr, handler, http=True)`` serves HTTP/1.1 (the handler gets
+  :data:`EV_HTTP_REQUEST` with an :class:`HttpMessage` and answers with
+  ``conn.reply()``); ``Manager.connect_http()`` sends a request; :func:`request` is a
+  small synchronous client returning a :class:`Response`; :class:`Headers` is the
+  case-insensitive multi-mapping of header fields.
 - :class:`Mbuf`, the growable byte buffer behind every connection, with a writable buffer
   export (``memoryview``, ``socket.recv_into``).
 - :mod:`mgio.aio` drives a manager from an asyncio event loop.
 """
 
-from ._core import Connection, Manager, Mbuf
+from ._core import Connection, HttpMessage, Manager, Mbuf
 from ._version import __version__
+from .client import Response, request
 from .events import (
     EV_ACCEPT,
     EV_CLOSE,
     EV_CONNECT,
+    EV_HTTP_CHUNK,
+    EV_HTTP_MULTIPART_REQUEST,
+    EV_HTTP_MULTIPART_REQUEST_END,
+    EV_HTTP_PART_BEGIN,
+    EV_HTTP_PART_DATA,
+    EV_HTTP_PART_END,
+    EV_HTTP_REPLY,
+    EV_HTTP_REQUEST,
     EV_POLL,
     EV_RECV,
     EV_SEND,
     EV_TIMER,
+    EV_WEBSOCKET_CONTROL_FRAME,
+    EV_WEBSOCKET_FRAME,
+    EV_WEBSOCKET_HANDSHAKE_DONE,
+    EV_WEBSOCKET_HANDSHAKE_REQUEST,
     Event,
     Flag,
+    HttpFlag,
+    event_bit,
 )
 from .handler import Handler
+from .headers import Headers
 
 time = Manager.time
 
@@ -30,16 +51,34 @@ __all__ = [
     "EV_ACCEPT",
     "EV_CLOSE",
     "EV_CONNECT",
+    "EV_HTTP_CHUNK",
+    "EV_HTTP_MULTIPART_REQUEST",
+    "EV_HTTP_MULTIPART_REQUEST_END",
+    "EV_HTTP_PART_BEGIN",
+    "EV_HTTP_PART_DATA",
+    "EV_HTTP_PART_END",
+    "EV_HTTP_REPLY",
+    "EV_HTTP_REQUEST",
     "EV_POLL",
     "EV_RECV",
     "EV_SEND",
     "EV_TIMER",
+    "EV_WEBSOCKET_CONTROL_FRAME",
+    "EV_WEBSOCKET_FRAME",
+    "EV_WEBSOCKET_HANDSHAKE_DONE",
+    "EV_WEBSOCKET_HANDSHAKE_REQUEST",
     "Connection",
     "Event",
     "Flag",
     "Handler",
+    "Headers",
+    "HttpFlag",
+    "HttpMessage",
     "Manager",
     "Mbuf",
+    "Response",
     "__version__",
+    "event_bit",
+    "request",
     "time",
 ]

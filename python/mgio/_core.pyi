@@ -1,10 +1,13 @@
 """Type stubs for the C extension module mgio._core."""
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, SupportsIndex, overload
 
 from typing_extensions import Buffer
+
+from .headers import Headers
 
 __version__: str
 
@@ -54,6 +57,60 @@ class Mbuf:
     __hash__: None  # type: ignore[assignment]
 
 EventHandler = Callable[[Connection, int, Any], object]
+HeaderFields = Mapping[str, str | bytes | int] | Iterable[tuple[str | bytes, str | bytes | int]]
+
+class HttpMessage:
+    """An HTTP request or response given to a handler (EV_HTTP_REQUEST, EV_HTTP_REPLY,
+    EV_HTTP_CHUNK). Attributes are made on first access; a message kept after the
+    handler returns is copied out of the connection's buffer then, and stays valid."""
+
+    @property
+    def method(self) -> str:
+        """The request method; "" for a response."""
+    @property
+    def uri(self) -> str:
+        """The request target up to '?', as sent (UTF-8, surrogate escapes)."""
+    @property
+    def query_string(self) -> str:
+        """The target after the first '?'; "" when none."""
+    @property
+    def proto(self) -> str:
+        """"HTTP/1.1" or "HTTP/1.0"."""
+    @property
+    def status(self) -> int:
+        """The status code of a response; 0 for a request."""
+    @property
+    def status_text(self) -> str:
+        """The reason phrase of a response."""
+    @property
+    def headers(self) -> Headers:
+        """The header fields (case-insensitive, ordered, duplicates kept)."""
+    @property
+    def body(self) -> bytes:
+        """The body (de-chunked); in EV_HTTP_CHUNK the bytes so far not deleted."""
+    @property
+    def flags(self) -> int:
+        """MG_HTTP_F_* bits (mgio.HttpFlag)."""
+    @property
+    def keep_alive(self) -> bool:
+        """True when the connection persists after this message."""
+    @property
+    def chunked(self) -> bool:
+        """True when the body uses the chunked transfer coding."""
+    @property
+    def content_length(self) -> int:
+        """The announced body length; -1 when unknown."""
+    @overload
+    def header(self, name: str) -> str | None:
+        """The first value of field `name` (any case), or `default` (None)."""
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+    @overload
+    def header(self, name: str, default: Any) -> Any: ...
+    def var(self, name: str, default: Any = None) -> Any:
+        """Form variable `name` from the query string or a form body, decoded."""
+    def basic_auth(self) -> tuple[str, str] | None:
+        """(user, password) of a Basic Authorization field (not implemented yet)."""
 
 class Connection:
     """A connection of a Manager: a listener, an outbound or accepted connection, or a
@@ -91,6 +148,53 @@ class Connection:
         """Close after the queued output is sent, or at once."""
     def set_timer(self, when: float, /) -> float:
         """Arm EV_TIMER at absolute time `when` (0 disarms); returns the previous value."""
+    def reply(
+        self, status: int = 200, body: Buffer | str = b"", headers: HeaderFields | None = None
+    ) -> None:
+        """Queue a complete response with Content-Length (no body after HEAD)."""
+    def send_head(
+        self, status: int, length: int = -1, headers: HeaderFields | None = None
+    ) -> None:
+        """Queue a response head; length -1 means a chunked body (send_chunk)."""
+    def send_chunk(self, data: Buffer | str, /) -> None:
+        """Queue one chunk of a chunked body; an empty one ends it."""
+    def send_error(self, code: int, reason: Buffer | str | None = None) -> None:
+        """Queue a text/plain error response and close after it."""
+    def redirect(
+        self, location: str | bytes, status: int = 302, headers: HeaderFields | None = None
+    ) -> None:
+        """Queue a redirect to `location`."""
+    def delete_chunk(self) -> None:
+        """In EV_HTTP_CHUNK: drop the body bytes just shown (streaming)."""
+    def register_endpoint(self, pattern: str, handler: EventHandler) -> None:
+        """On an HTTP listener: route requests whose URI matches the glob `pattern`."""
+    def serve_file(
+        self,
+        msg: HttpMessage,
+        path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+        mime: str | None = None,
+        headers: HeaderFields | None = None,
+    ) -> None:
+        """Answer `msg` with the file at `path` (conditional, Range, HEAD, streamed)."""
+    def serve_dir(
+        self,
+        msg: HttpMessage,
+        root: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+        /,
+        *,
+        index_files: str | None = None,
+        enable_directory_listing: bool | str | None = None,
+        hidden_file_pattern: str | None = None,
+        custom_mime_types: str | None = None,
+        ip_acl: str | None = None,
+        url_rewrites: str | None = None,
+        per_directory_auth_file: str | None = None,
+        auth_domain: str | None = None,
+        global_auth_file: str | os.PathLike[str] | None = None,
+        headers: HeaderFields | None = None,
+        **options: Any,
+    ) -> None:
+        """Answer `msg` from the folder `root` (mg_serve_http options as keywords)."""
 
 class Manager:
     """An event manager: owns connections and turns their I/O into handler calls."""
@@ -105,8 +209,23 @@ class Manager:
     def max_connections(self) -> int: ...
     @max_connections.setter
     def max_connections(self, value: int) -> None: ...
-    def bind(self, address: str, handler: EventHandler | None = None) -> Connection: ...
-    def connect(self, address: str, handler: EventHandler | None = None) -> Connection: ...
+    def bind(
+        self, address: str, handler: EventHandler | None = None, http: bool = False
+    ) -> Connection:
+        """Listen on address; with http=True the accepted connections speak HTTP/1.1."""
+    def connect(
+        self, address: str, handler: EventHandler | None = None, http: bool = False
+    ) -> Connection:
+        """Connect without blocking; with http=True replies are parsed."""
+    def connect_http(
+        self,
+        url: str,
+        handler: EventHandler | None = None,
+        method: str = "GET",
+        headers: HeaderFields | None = None,
+        body: Buffer | str | None = None,
+    ) -> Connection:
+        """Connect to an http:// URL and send one request."""
     def add_timer(self, handler: EventHandler | None, /) -> Connection: ...
     def poll(self, timeout_ms: int = 0) -> int: ...
     def run(self) -> None: ...

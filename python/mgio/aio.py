@@ -13,14 +13,19 @@ nothing blocks the loop::
 
 An exception raised by a handler stops the driver; it is re-raised by ``wait()``,
 ``raise_if_failed()`` and when the ``async with`` block exits.
+
+``await mgio.aio.request(method, url, ...)`` is the asyncio twin of :func:`mgio.request`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from types import TracebackType
+from typing import Any
 
 from ._core import Manager
+from .client import Response, _start
+from .headers import HeadersLike
 
 # Without an epoll descriptor (the poll(2) backend) the loop polls on this period.
 _FALLBACK_PERIOD = 0.005
@@ -129,3 +134,46 @@ class Driver:
 def drive(manager: Manager) -> Driver:
     """A started Driver for ``manager`` on the running loop (``async with`` it, or stop())."""
     return Driver(manager).start()
+
+
+async def request(
+    method: str,
+    url: str,
+    headers: HeadersLike | None = None,
+    body: bytes | bytearray | memoryview | str | None = None,
+    timeout: float = 10.0,
+    *,
+    json: Any = None,
+    max_size: int | None = None,
+) -> Response:
+    """Send one HTTP request from the running loop and return the :class:`Response`.
+
+    The same arguments and errors as :func:`mgio.request` (TimeoutError after
+    ``timeout`` seconds, ConnectionError when the connection fails or closes early); a
+    private manager is driven by the loop meanwhile, so other tasks keep running.
+    """
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def finished() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    with Manager() as mgr:
+        exchange = _start(mgr, method, url, headers, body, json, max_size, finished)
+        async with Driver(mgr, loop) as driver:
+            stopped = loop.create_task(driver.wait())
+            try:
+                await asyncio.wait(
+                    {done, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                stopped.cancel()
+                await asyncio.gather(stopped, return_exceptions=True)
+            driver.raise_if_failed()
+            if not exchange.done:
+                raise TimeoutError(f"no complete response from {url} within {timeout} s")
+    if exchange.error is not None:
+        raise exchange.error
+    assert exchange.response is not None
+    return exchange.response

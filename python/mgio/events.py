@@ -15,6 +15,49 @@ class Event(enum.IntEnum):
     SEND = 4  #: data is the number of bytes just sent from conn.send_buf
     CLOSE = 5  #: the last event of every connection; data is None
     TIMER = 6  #: the timer set with conn.set_timer() expired; data is its time
+    HTTP_REQUEST = 100  #: a complete request (server); data is an HttpMessage
+    HTTP_REPLY = 101  #: a complete response (client); data is an HttpMessage
+    HTTP_CHUNK = 102  #: body bytes so far (both sides); data is an HttpMessage
+    WEBSOCKET_HANDSHAKE_REQUEST = 111  #: a WebSocket upgrade request (server)
+    WEBSOCKET_HANDSHAKE_DONE = 112  #: the WebSocket handshake completed
+    WEBSOCKET_FRAME = 113  #: a WebSocket data message
+    WEBSOCKET_CONTROL_FRAME = 114  #: a WebSocket control frame (ping, pong, close)
+    HTTP_MULTIPART_REQUEST = 121  #: the head of a multipart/form-data request
+    HTTP_PART_BEGIN = 122  #: a part of a multipart body starts
+    HTTP_PART_DATA = 123  #: bytes of the current part
+    HTTP_PART_END = 124  #: the current part ended
+    HTTP_MULTIPART_REQUEST_END = 125  #: the multipart body ended
+
+
+# The bit of each event in a handler's ``_mgio_events`` mask. Event numbers go past 31,
+# so they are mapped to bit positions; the C layer (csrc/pyext) uses the same table.
+# Any event not listed here uses bit 31.
+_EVENT_BITS: dict[int, int] = {
+    **{ev: ev for ev in range(7)},
+    100: 7,
+    101: 8,
+    102: 9,
+    105: 10,
+    106: 11,
+    111: 12,
+    112: 13,
+    113: 14,
+    114: 15,
+    121: 16,
+    122: 17,
+    123: 18,
+    124: 19,
+    125: 20,
+}
+_OTHER_EVENT_BIT = 31
+
+
+def event_bit(ev: int) -> int:
+    """The mask bit (``1 << position``) that stands for event ``ev`` in a handler's
+    ``_mgio_events``: a plain function handler may set that attribute to the OR of the
+    bits of the events it takes, and the manager skips the others without a Python call.
+    """
+    return 1 << _EVENT_BITS.get(ev, _OTHER_EVENT_BIT)
 
 
 class Flag(enum.IntFlag):
@@ -38,6 +81,18 @@ class Flag(enum.IntFlag):
     USER_6 = 1 << 25
 
 
+class HttpFlag(enum.IntFlag):
+    """Bits of ``HttpMessage.flags`` (the C MG_HTTP_F_*)."""
+
+    CHUNKED = 1 << 0  #: the body uses the chunked transfer coding
+    KEEP_ALIVE = 1 << 1  #: the connection persists after this message
+    UPGRADE = 1 << 2  #: Connection: upgrade with an Upgrade field
+    EXPECT_CONTINUE = 1 << 3  #: an HTTP/1.1 request with Expect: 100-continue
+    EXPECT_OTHER = 1 << 4  #: a request with another expectation (answered with 417)
+    CLOSE_DELIMITED = 1 << 5  #: a response whose body ends when the connection closes
+    NO_BODY = 1 << 6  #: a 1xx, 204 or 304 response: never a body
+
+
 EV_POLL = Event.POLL
 EV_ACCEPT = Event.ACCEPT
 EV_CONNECT = Event.CONNECT
@@ -45,3 +100,15 @@ EV_RECV = Event.RECV
 EV_SEND = Event.SEND
 EV_CLOSE = Event.CLOSE
 EV_TIMER = Event.TIMER
+EV_HTTP_REQUEST = Event.HTTP_REQUEST
+EV_HTTP_REPLY = Event.HTTP_REPLY
+EV_HTTP_CHUNK = Event.HTTP_CHUNK
+EV_WEBSOCKET_HANDSHAKE_REQUEST = Event.WEBSOCKET_HANDSHAKE_REQUEST
+EV_WEBSOCKET_HANDSHAKE_DONE = Event.WEBSOCKET_HANDSHAKE_DONE
+EV_WEBSOCKET_FRAME = Event.WEBSOCKET_FRAME
+EV_WEBSOCKET_CONTROL_FRAME = Event.WEBSOCKET_CONTROL_FRAME
+EV_HTTP_MULTIPART_REQUEST = Event.HTTP_MULTIPART_REQUEST
+EV_HTTP_PART_BEGIN = Event.HTTP_PART_BEGIN
+EV_HTTP_PART_DATA = Event.HTTP_PART_DATA
+EV_HTTP_PART_END = Event.HTTP_PART_END
+EV_HTTP_MULTIPART_REQUEST_END = Event.HTTP_MULTIPART_REQUEST_END

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ._core import Connection
-from .events import Event
+from .events import Event, event_bit
 
 _METHODS = {
     Event.POLL: "on_poll",
@@ -15,7 +15,13 @@ _METHODS = {
     Event.SEND: "on_send",
     Event.CLOSE: "on_close",
     Event.TIMER: "on_timer",
+    Event.HTTP_REQUEST: "on_http_request",
+    Event.HTTP_REPLY: "on_http_reply",
+    Event.HTTP_CHUNK: "on_http_chunk",
 }
+
+# The table is indexed by event number (a tuple lookup is the cheapest dispatch).
+_TABLE_SIZE = max(Event) + 1
 
 
 def _on_close_adapter(method: Any) -> Any:
@@ -33,26 +39,33 @@ class Handler:
 
     ``on_accept(conn, address)``, ``on_connect(conn, status)``, ``on_recv(conn, count)``,
     ``on_send(conn, count)``, ``on_close(conn)``, ``on_timer(conn, when)``,
-    ``on_poll(conn, now)`` (with ``Manager(poll_events=True)``). An instance is a handler:
-    pass it to ``Manager.bind`` or ``Manager.connect``; one instance may serve many
-    connections.
+    ``on_poll(conn, now)`` (with ``Manager(poll_events=True)``), and on HTTP connections
+    ``on_http_request(conn, msg)`` (server), ``on_http_reply(conn, msg)`` (client) and
+    ``on_http_chunk(conn, msg)`` (body bytes as they arrive, both sides), where ``msg``
+    is an :class:`mgio.HttpMessage`. An instance is a handler: pass it to
+    ``Manager.bind``, ``Manager.connect``, ``Manager.connect_http`` or
+    ``Connection.register_endpoint``; one instance may serve many connections.
     """
 
-    # Per class: a bit per event the class handles, and the function for each event.
+    # Per class: a bit per event the class handles (events.event_bit), and the function
+    # for each event number.
     _mgio_events: ClassVar[int] = 0
-    _mgio_table: ClassVar[tuple[Any, ...]] = (None,) * len(_METHODS)
+    _mgio_table: ClassVar[tuple[Any, ...]] = (None,) * _TABLE_SIZE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        table: list[Any] = [None] * len(_METHODS)
+        table: list[Any] = [None] * _TABLE_SIZE
+        events = 0
         for ev, name in _METHODS.items():
             method = getattr(cls, name, None)
             if method is not None:
                 table[ev] = _on_close_adapter(method) if ev == Event.CLOSE else method
+                events |= event_bit(ev)
         cls._mgio_table = tuple(table)
-        cls._mgio_events = sum(1 << ev for ev, f in enumerate(table) if f is not None)
+        cls._mgio_events = events
 
     def __call__(self, conn: Connection, ev: int, data: Any) -> None:
-        method = self._mgio_table[ev]
-        if method is not None:
-            method(self, conn, data)
+        if ev < _TABLE_SIZE:
+            method = self._mgio_table[ev]
+            if method is not None:
+                method(self, conn, data)

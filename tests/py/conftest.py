@@ -5,9 +5,12 @@ Every wait here is bounded in time, so a bug fails a test instead of hanging the
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import mgio
@@ -156,3 +159,135 @@ def mgr():
     finally:
         if not m.closed:
             m.close()
+
+
+# ---- HTTP: an mgio server on a background thread, a Python http.server ----------------
+
+
+class ServerThread:
+    """An mgio Manager polled on a background thread, for tests whose clients block
+    (http.client, requests, curl). Build it with the handler, then ``with`` it: the
+    thread starts, ``.port`` / ``.url`` point at an HTTP listener on 127.0.0.1, and at
+    exit the thread stops (bounded) and the first exception a handler raised (poll()
+    re-raises it) fails the test. Handlers run on that thread: record into lists, which
+    the test reads after ``wait_for``."""
+
+    def __init__(self, handler: Any, *, http: bool = True, setup: Any = None):
+        self.mgr = mgio.Manager()
+        self.listener = self.mgr.bind("tcp://127.0.0.1:0", handler, http=http)
+        if setup is not None:
+            setup(self.listener)
+        self.port = port_of(self.listener)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.mgr.poll(20)
+            except Exception as e:  # a handler raised: keep serving, report at exit
+                self.errors.append(e)
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.mgr.wakeup()
+        self._thread.join(10)
+        assert not self._thread.is_alive(), "the server thread did not stop"
+        self.mgr.close()
+        if self.errors and exc[0] is None:
+            raise self.errors[0]
+
+    def connections(self) -> int:
+        """Accepted connections now open (not the listener). Read from the test thread
+        while the server polls: a snapshot, good for wait_for."""
+        return sum(1 for c in self.mgr.connections if c is not self.listener)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
+    """Sleeps in small steps until predicate() is true (another thread makes it so);
+    AssertionError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout} s")
+        time.sleep(0.002)
+
+
+def recv_until_closed(sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """Reads a blocking socket until the peer closes (or `timeout` s pass: then fails)."""
+    sock.settimeout(timeout)
+    got = bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        got += chunk
+        if time.monotonic() > deadline:
+            raise AssertionError("the peer did not close")
+    return bytes(got)
+
+
+def poll_recv_until_closed(mgr: mgio.Manager, sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """Polls `mgr` while reading `sock` until its peer (served by `mgr`) closes it."""
+    sock.setblocking(False)
+    got = bytearray()
+
+    def closed() -> bool:
+        try:
+            chunk = sock.recv(65536)
+        except BlockingIOError:
+            return False
+        got.extend(chunk)
+        return not chunk
+
+    poll_until(mgr, closed, timeout=timeout)
+    return bytes(got)
+
+
+class _QuietHTTPServer(http.server.ThreadingHTTPServer):
+    """A client that went away mid-answer (a test's timeout) is not an error here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def python_http_server(
+    handler_class: type[http.server.BaseHTTPRequestHandler],
+) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A threaded http.server on a free loopback port for the block's duration; its URL
+    is f"http://127.0.0.1:{srv.server_port}"."""
+    srv = _QuietHTTPServer(("127.0.0.1", 0), handler_class)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(5)
+
+
+@contextlib.contextmanager
+def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port that refuses connections for the block's duration: bound, never listening
+    (kept bound so that it cannot be handed out again meanwhile)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        yield s.getsockname()[1]

@@ -1,0 +1,230 @@
+"""A small synchronous HTTP client: ``mgio.request()`` and its :class:`Response`.
+
+Each call runs a private :class:`~mgio.Manager` until the response is complete or the
+timeout passes; the body streams through in pieces (``Connection.delete_chunk``), so
+``max_size`` bounds memory, not the C layer's buffered-body limit.
+:func:`mgio.aio.request` is the asyncio twin.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._core import Connection, HttpMessage, Manager
+from .events import EV_CLOSE, EV_CONNECT, EV_HTTP_CHUNK, EV_HTTP_REPLY, event_bit
+from .headers import Headers, HeadersLike
+
+__all__ = ["Response", "request"]
+
+
+class Response:
+    """A complete HTTP response.
+
+    ``status`` (int), ``reason`` (the reason phrase), ``headers`` (:class:`mgio.Headers`),
+    ``body`` (bytes), ``http_version`` ("HTTP/1.1"), ``url`` (as requested); ``text`` and
+    ``json()`` decode the body.
+    """
+
+    __slots__ = ("body", "headers", "http_version", "reason", "status", "url")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers,
+        body: bytes,
+        http_version: str = "HTTP/1.1",
+        url: str = "",
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.http_version = http_version
+        self.url = url
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx status."""
+        return 200 <= self.status < 300
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, if any."""
+        ctype = self.headers.get("content-type", "")
+        for param in ctype.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "charset" and value:
+                return value.strip().strip('"')
+        return None
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the Content-Type charset (UTF-8 when none is given or it
+        is unknown); undecodable bytes become U+FFFD."""
+        charset = self.charset or "utf-8"
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON (``json.loads`` keyword arguments are passed on)."""
+        return _json.loads(self.body, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<mgio.Response {self.status} {self.reason!r} body={len(self.body)} bytes>"
+
+
+def _prepare(
+    headers: HeadersLike | None, body: Any, json: Any
+) -> tuple[list[tuple[str, str]] | HeadersLike | None, Any]:
+    """The headers and body to send, with ``json=`` turned into a JSON body."""
+    if json is None:
+        return headers, body
+    if body is not None:
+        raise TypeError("give body= or json=, not both")
+    fields = list(Headers(headers).items()) if headers is not None else []
+    if not any(name.lower() == "content-type" for name, _ in fields):
+        fields.append(("Content-Type", "application/json"))
+    return fields, _json.dumps(json).encode()
+
+
+class _Exchange:
+    """The handler of one client request: collects the body as it streams in, then
+    builds the Response. ``on_done`` is called once, when ``response`` or ``error`` is
+    set."""
+
+    _mgio_events = (
+        event_bit(EV_CONNECT)
+        | event_bit(EV_HTTP_CHUNK)
+        | event_bit(EV_HTTP_REPLY)
+        | event_bit(EV_CLOSE)
+    )
+
+    def __init__(
+        self, url: str, max_size: int | None, on_done: Callable[[], None] | None = None
+    ) -> None:
+        self.url = url
+        self.max_size = max_size
+        self.on_done = on_done
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.response: Response | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+    def _finish(
+        self,
+        conn: Connection,
+        response: Response | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.response = response
+        self.error = error
+        conn.close()
+        if self.on_done is not None:
+            self.on_done()
+
+    def _take(self, conn: Connection, body: bytes) -> bool:
+        if body:
+            self.size += len(body)
+            if self.max_size is not None and self.size > self.max_size:
+                self._finish(
+                    conn,
+                    error=ValueError(
+                        f"the response body from {self.url} exceeds max_size={self.max_size}"
+                    ),
+                )
+                return False
+            self.parts.append(body)
+        return True
+
+    def __call__(self, conn: Connection, ev: int, data: Any) -> None:
+        if self.done:
+            return
+        if ev == EV_HTTP_CHUNK:
+            msg: HttpMessage = data
+            if self._take(conn, msg.body):
+                conn.delete_chunk()
+        elif ev == EV_HTTP_REPLY:
+            msg = data
+            if not self._take(conn, msg.body):
+                return
+            response = Response(
+                msg.status, msg.status_text, msg.headers, b"".join(self.parts), msg.proto, self.url
+            )
+            self.parts = []
+            self._finish(conn, response)
+        elif ev == EV_CONNECT and data != 0:
+            if data == -1:
+                err: OSError = ConnectionError(f"cannot resolve the host of {self.url}")
+            else:
+                err = OSError(data, f"{os.strerror(data)}: {self.url}")
+            self._finish(conn, error=err)
+        elif ev == EV_CLOSE:
+            self._finish(
+                conn,
+                error=ConnectionError(
+                    f"the connection to {self.url} closed before a complete response "
+                    "(the server closed early or sent a malformed response)"
+                ),
+            )
+
+
+def _start(
+    mgr: Manager,
+    method: str,
+    url: str,
+    headers: HeadersLike | None,
+    body: Any,
+    json: Any,
+    max_size: int | None,
+    on_done: Callable[[], None] | None = None,
+) -> _Exchange:
+    headers, body = _prepare(headers, body, json)
+    exchange = _Exchange(url, max_size, on_done)
+    mgr.connect_http(url, exchange, method=method, headers=headers, body=body)
+    return exchange
+
+
+def request(
+    method: str,
+    url: str,
+    headers: HeadersLike | None = None,
+    body: bytes | bytearray | memoryview | str | None = None,
+    timeout: float = 10.0,
+    *,
+    json: Any = None,
+    max_size: int | None = None,
+) -> Response:
+    """Send one HTTP request and return the complete :class:`Response`.
+
+    ``url`` is ``http://host[:port][/path][?query]`` (``user:pass@`` adds Basic auth; no
+    TLS). ``headers`` is a mapping or (name, value) pairs (CR/LF are refused with
+    ValueError); ``body`` bytes-like or str (UTF-8, text/plain unless a Content-Type is
+    given); ``json`` an object sent as application/json instead. Redirects are not
+    followed. Raises TimeoutError when the whole exchange takes longer than ``timeout``
+    seconds, ConnectionError (or another OSError, ConnectionRefusedError say) when the
+    connection fails or closes before a complete response, and ValueError for a URL that
+    is not http:// or a body over ``max_size`` bytes.
+    """
+    deadline = time.monotonic() + timeout
+    with Manager() as mgr:
+        exchange = _start(mgr, method, url, headers, body, json, max_size)
+        while not exchange.done:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete response from {url} within {timeout} s")
+            mgr.poll(max(1, min(int(left * 1000) + 1, 1000)))
+    if exchange.error is not None:
+        raise exchange.error
+    assert exchange.response is not None
+    return exchange.response
