@@ -1,7 +1,7 @@
 """The mgio command line: ``python -m mgio`` (also installed as ``mgio``).
 
-Until the HTTP server lands, it offers ``demo``: an echo server and client over loopback
-and a short tour of Mbuf.
+``serve [DIR]`` serves a folder over HTTP; ``demo`` runs an echo server and client over
+loopback and a short tour of Mbuf.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import time
 
 from . import EV_CONNECT, EV_RECV, Connection, Manager, Mbuf, __version__
+from .serve import serve
 
 
 def demo() -> int:
@@ -32,7 +33,9 @@ def demo() -> int:
 
     with Manager() as mgr:
         listener = mgr.bind("tcp://127.0.0.1:0", echo)
-        host, port = listener.local_address
+        address = listener.local_address
+        assert address is not None  # a bound listener has one
+        host, port = address
         print(f"echo server on {host}:{port}")
         conn = mgr.connect(f"{host}:{port}", client)
         deadline = time.monotonic() + 5
@@ -58,9 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"mgio {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="an echo server and client over loopback, and an Mbuf")
+    srv = sub.add_parser("serve", help="serve a folder over HTTP")
+    srv.add_argument("dir", nargs="?", default=".", help="the folder to serve (default: .)")
+    srv.add_argument("--listen", default="127.0.0.1:8000", metavar="ADDR",
+                     help="address to listen on (default 127.0.0.1:8000; port 0: any free)")
+    srv.add_argument("--quiet", action="store_true", help="no access log")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
+    if args.command == "serve":
+        return serve(args.dir, args.listen, args.quiet)
     return 2
 
 

@@ -24,4 +24,6 @@ def test_readme_python_examples_run(capsys):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    assert "b'hello'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "b'hello'" in out  # the echo example
+    assert "200 b'hello, mgio'" in out  # the HTTP example
