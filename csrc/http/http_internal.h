@@ -61,6 +61,7 @@ struct mg__http {
   struct mg__http_endpoint *endpoints; /* a listener's endpoints */
   mg_event_handler_t ep_handler; /* endpoint of the current request (gets MG_EV_CLOSE) */
   void *ep_user_data;            /* its opts.user_data */
+  int ep_auth_file;              /* it has an auth file (not served yet: 500) */
   struct mg__http_stream stream;       /* pump != NULL while a body is being streamed */
   struct mg__chunked chunked;          /* chunked body decoder */
   size_t scanned;   /* head phase: bytes already searched for the blank line */

@@ -1097,7 +1097,9 @@ struct mg_http_endpoint_opts {
 void mg_register_http_endpoint(struct mg_connection *nc, const char *uri_path,
                                mg_event_handler_t handler);
 
-/* As mg_register_http_endpoint with options (the strings are copied). */
+/* As mg_register_http_endpoint with options (the strings are copied). Digest
+ * authentication (auth_domain, auth_file) is not implemented yet: a request routed to
+ * an endpoint with an auth_file is answered 500 and never reaches the handler. */
 void mg_register_http_endpoint_opt(struct mg_connection *nc, const char *uri_path,
                                    mg_event_handler_t handler,
                                    struct mg_http_endpoint_opts opts);

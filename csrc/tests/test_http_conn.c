@@ -421,7 +421,18 @@ TEST(http_endpoints_longest_match_wins) {
     CHECK(strstr(resp, cases[i].want) != NULL);
   }
   CHECK(ep_closes == 3);
+  /* a guarded endpoint is refused until Digest auth exists, never served unguarded */
+  struct mg_http_endpoint_opts guarded;
+  memset(&guarded, 0, sizeof(guarded));
+  guarded.auth_file = "/nonexistent/htdigest";
+  guarded.user_data = (void *) "secret";
+  mg_register_http_endpoint_opt(s.lc, "/secret", endpoint_a, guarded);
+  static const char sec[] = "GET /secret HTTP/1.1\r\nHost: h\r\n\r\n";
+  int closed;
+  exchange(&s, sec, sizeof(sec) - 1, 0, 0, &closed);
+  CHECK(strstr(resp, "500 Internal Server Error") != NULL && strstr(resp, "secret") == NULL);
   CHECK(s.requests == 2); /* the unmatched ones reached the connection's handler */
+  CHECK(ep_closes == 3);
   srv_stop(&s);
 }
 
