@@ -23,6 +23,7 @@ core = Extension(
         ("MBUF_FREE", "PyMem_RawFree"),
     ],
     extra_compile_args=compile_args,
+    libraries=["z"],  # zlib, for permessage-deflate (csrc/proto/ws_deflate.c)
     extra_link_args=["-pthread"],
 )
 

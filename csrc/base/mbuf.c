@@ -9,14 +9,7 @@
 
 #include "mgio.h"
 
-#ifdef MBUF_REALLOC
-/* A build-time allocator override; see mgio.h. */
-void *MBUF_REALLOC(void *p, size_t n);
-void MBUF_FREE(void *p);
-#else
-#define MBUF_REALLOC realloc
-#define MBUF_FREE free
-#endif
+#include "alloc.h"
 
 /* The largest allocation ever requested. No object may exceed PTRDIFF_MAX bytes (glibc
  * refuses such sizes, sanitizers abort on them, and pointer differences would overflow),

@@ -7,12 +7,6 @@
 
 #include "http_internal.h"
 
-/* The parts of an http URL the request needs. */
-struct target {
-  struct mg_str host, path, query, user_info;
-  unsigned int port; /* 0 when the URL gives none */
-};
-
 static void set_error(struct mg_connect_opts *opts, const char *msg) {
   if (opts->error_string != NULL) *opts->error_string = msg;
 }
@@ -26,8 +20,8 @@ static int target_bytes_ok(struct mg_str s) {
   return 1;
 }
 
-/* NULL when the URL is usable, else the error text. */
-static const char *parse_target(const char *url, struct target *t) {
+const char *mg__http_parse_target(const char *url, const char *plain, const char *tls,
+                                  struct mg__target *t) {
   struct mg_str scheme;
   memset(t, 0, sizeof(*t));
   if (url == NULL ||
@@ -36,9 +30,17 @@ static const char *parse_target(const char *url, struct target *t) {
       t->host.len == 0 || !target_bytes_ok(t->host) || !target_bytes_ok(t->path) ||
       !target_bytes_ok(t->query) || !target_bytes_ok(t->user_info))
     return "cannot parse url";
-  if (scheme.len == 0 || mg_vcasecmp(&scheme, "http") == 0) return NULL;
-  if (mg_vcasecmp(&scheme, "https") == 0) return "ssl is disabled";
+  if (scheme.len == 0 || mg_vcasecmp(&scheme, plain) == 0) return NULL;
+  if (mg_vcasecmp(&scheme, tls) == 0) return "ssl is disabled";
   return "unsupported url scheme";
+}
+
+char *mg__http_target_address(const struct mg__target *t) {
+  char *address = NULL;
+  if (mg_asprintf(&address, 0, "tcp://%.*s:%u", (int) t->host.len, t->host.p,
+                  t->port != 0 ? t->port : 80) < 0)
+    return NULL;
+  return address;
 }
 
 static int is_token(const char *s) {
@@ -67,7 +69,7 @@ static int basic_credentials(struct mg_str user_info, char out[4 * ((MAX_USER_IN
 }
 
 /* Queues the request on `c`; `credentials` is base64 for Basic auth, or "". */
-static void send_request(struct mg_connection *c, const char *method, const struct target *t,
+static void send_request(struct mg_connection *c, const char *method, const struct mg__target *t,
                          const char *credentials, struct mg_str extra, const void *body,
                          size_t body_len) {
   const char *path = t->path.len > 0 ? t->path.p : "/";
@@ -96,9 +98,9 @@ struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handle
                                              struct mg_connect_opts opts, const char *method,
                                              const char *url, const char *extra_headers,
                                              const void *body, size_t body_len) {
-  struct target t;
+  struct mg__target t;
   char credentials[4 * ((MAX_USER_INFO + 2) / 3) + 1];
-  const char *err = parse_target(url, &t);
+  const char *err = mg__http_parse_target(url, "http", "https", &t);
   if (err == NULL && basic_credentials(t.user_info, credentials) != 0) err = "cannot parse url";
   struct mg_str extra = mg_mk_str(extra_headers);
   long extra_len = mg__http_check_extra_headers(extra);
@@ -110,9 +112,8 @@ struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handle
     return NULL;
   }
   extra.len = (size_t) extra_len;
-  char *address = NULL;
-  if (mg_asprintf(&address, 0, "tcp://%.*s:%u", (int) t.host.len, t.host.p,
-                  t.port != 0 ? t.port : 80) < 0 || address == NULL) {
+  char *address = mg__http_target_address(&t);
+  if (address == NULL) {
     set_error(&opts, "out of memory");
     return NULL;
   }

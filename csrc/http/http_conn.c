@@ -13,6 +13,7 @@
  * connection.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@ static void free_state(void *p) {
   struct mg__http *h = (struct mg__http *) p;
   if (h == NULL) return;
   end_stream(h);
+  mg__ws_free(&h->ws);
   mg__http_free_endpoints(h->endpoints);
   free(h);
 }
@@ -82,8 +84,7 @@ void *mg_http_endpoint_user_data(struct mg_connection *nc) {
 
 /* ---- small buffer helpers ------------------------------------------------------------ */
 
-/* Removes n bytes at offset `off` of `io` (off + n <= len). */
-static void cut(struct mbuf *io, size_t off, size_t n) {
+void mg__mbuf_cut(struct mbuf *io, size_t off, size_t n) {
   if (n == 0) return;
   memmove(io->buf + off, io->buf + off + n, io->len - off - n);
   io->len -= n;
@@ -169,14 +170,22 @@ static void stop_reading(struct mg_connection *c, struct mg__http *h) {
   c->recv_mbuf.len = 0;
 }
 
-/* Bad input: the server answers `status` and closes; a client closes with EPROTO. */
-static void reject(struct mg_connection *c, struct mg__http *h, int status) {
+void mg__http_reject(struct mg_connection *c, struct mg__http *h, int status,
+                     const char *extra) {
   if (h->flags & MG__H_CLIENT) {
     mg__mark_closing(c, status == 413 ? EMSGSIZE : EPROTO);
-  } else {
+  } else if (extra == NULL) {
     mg_http_send_error(c, status, NULL);
-    adopt_close(c, h);
+  } else {
+    const char *text = mg_status_message(status);
+    char fields[256];
+    snprintf(fields, sizeof(fields), "%s\r\nContent-Type: text/plain\r\nConnection: close",
+             extra);
+    mg_send_head(c, status, (int64_t) strlen(text), fields);
+    mg_send(c, text, (int) strlen(text));
+    c->flags |= MG_F_SEND_AND_CLOSE;
   }
+  if (!(h->flags & MG__H_CLIENT)) adopt_close(c, h);
   h->flags &= ~(MG__H_ANSWER_PENDING | MG__H_CHUNKED_REPLY);
   stop_reading(c, h);
 }
@@ -285,7 +294,11 @@ static void begin_body(struct mg_connection *c, struct mg__http *h,
   h->phase = MG__HTTP_BODY;
 }
 
-/* HEAD phase: returns 1 when a head was taken (the body phase follows), else 0. */
+static int read_body(struct mg_connection *c, struct mg__http *h, int at_close,
+                     struct http_message *hm);
+
+/* HEAD phase: takes a head and goes on with its body; returns 1 when a whole message
+ * was handled (the next may follow), else 0. */
 static int read_head(struct mg_connection *c, struct mg__http *h) {
   struct http_message hm;
   int status = 0, n;
@@ -297,7 +310,7 @@ static int read_head(struct mg_connection *c, struct mg__http *h) {
     if (why == HEAD_DUE) return 0;
   }
   if (n < 0) {
-    reject(c, h, status);
+    mg__http_reject(c, h, status, NULL);
     return 0;
   }
   h->scanned = h->parsed_at = 0;
@@ -307,10 +320,10 @@ static int read_head(struct mg_connection *c, struct mg__http *h) {
       return 1;
     }
   } else if (!host_ok(&hm)) {
-    reject(c, h, 400);
+    mg__http_reject(c, h, 400, NULL);
     return 0;
   } else if (hm.flags & MG_HTTP_F_EXPECT_OTHER) {
-    reject(c, h, 417);
+    mg__http_reject(c, h, 417, NULL);
     return 0;
   }
   begin_body(c, h, &hm, (size_t) n);
@@ -318,10 +331,10 @@ static int read_head(struct mg_connection *c, struct mg__http *h) {
     /* Digest auth for endpoints lands with issue 6; until then a guarded endpoint is
      * refused rather than served unguarded (and the endpoint never hears of it). */
     h->ep_handler = NULL;
-    reject(c, h, 500);
+    mg__http_reject(c, h, 500, NULL);
     return 0;
   }
-  return 1;
+  return read_body(c, h, 0, &hm); /* with the head just parsed: not parsed twice */
 }
 
 /* ---- bodies ---------------------------------------------------------------------------- */
@@ -356,14 +369,14 @@ static int take_body(struct mg_connection *c, struct mg__http *h,
   long long r = mg__chunked_decode(&h->chunked, io->buf + start, &decoded);
   if (r == -1) return BODY_BAD;
   size_t rest = r >= 0 ? (size_t) r : 0;
-  cut(io, start + decoded, avail - decoded - rest); /* the framing just read */
+  mg__mbuf_cut(io, start + decoded, avail - decoded - rest); /* the framing just read */
   h->kept += decoded;
   h->received += decoded;
   return r >= 0 ? BODY_DONE : BODY_MORE;
 }
 
 /* Who gets the message events: the request's endpoint, else the connection's handler. */
-static mg_event_handler_t message_handler(struct mg_connection *c, const struct mg__http *h) {
+mg_event_handler_t mg__http_handler_for(struct mg_connection *c, const struct mg__http *h) {
   return h->ep_handler != NULL && !(h->flags & MG__H_CLIENT) ? h->ep_handler : c->handler;
 }
 
@@ -380,10 +393,10 @@ static int offer_chunk(struct mg_connection *c, struct mg__http *h, struct http_
   unsigned long closing = c->flags & (MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY);
   set_views(c, h, hm);
   c->flags &= ~(unsigned long) MG_F_DELETE_CHUNK;
-  mg__call(c, message_handler(c, h), MG_EV_HTTP_CHUNK, hm);
+  mg__call(c, mg__http_handler_for(c, h), MG_EV_HTTP_CHUNK, hm);
   if (c->flags & MG_F_DELETE_CHUNK) {
     c->flags &= ~(unsigned long) MG_F_DELETE_CHUNK;
-    cut(&c->recv_mbuf, h->head_len, h->kept);
+    mg__mbuf_cut(&c->recv_mbuf, h->head_len, h->kept);
     h->kept = 0;
     h->flags |= MG__H_STREAMING;
   }
@@ -408,7 +421,19 @@ static void finish(struct mg_connection *c, struct mg__http *h, struct http_mess
   int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
   size_t queued = c->send_mbuf.len;
   set_views(c, h, hm);
-  mg__call(c, message_handler(c, h), ev, hm);
+  /* the reply to a client's upgrade request, or a server's upgrade request */
+  if ((h->flags & MG__H_CLIENT) ? h->ws.awaiting : mg__ws_is_upgrade(hm)) {
+    size_t len = h->head_len + h->kept;
+    h->phase = MG__HTTP_HEAD;
+    h->head_len = h->kept = h->offered = 0;
+    if (h->flags & MG__H_CLIENT) {
+      mg__ws_client_reply(c, h, hm, len);
+    } else {
+      mg__ws_server_upgrade(c, h, hm, len);
+    }
+    return;
+  }
+  mg__call(c, mg__http_handler_for(c, h), ev, hm);
   h->flags &= ~MG__H_EXPECT_HEAD;
   set_unanswered(c, h, ev == MG_EV_HTTP_REQUEST && c->send_mbuf.len == queued &&
                            h->stream.pump == NULL);
@@ -436,29 +461,33 @@ static int over_limit(const struct mg__http *h, const struct http_message *hm) {
 }
 
 /* BODY phase: returns 1 when a message was completed (the next may follow), else 0. */
-static int read_body(struct mg_connection *c, struct mg__http *h, int at_close) {
-  struct http_message hm;
+static int read_body(struct mg_connection *c, struct mg__http *h, int at_close,
+                     struct http_message *hm) {
+  struct http_message own;
   int status = 0;
-  if (c->recv_mbuf.len < h->head_len + h->kept || parse(c, h, &hm, &status) <= 0) {
-    stop_reading(c, h); /* the handler took bytes from under the parser */
-    return 0;
+  if (hm == NULL) { /* parse the head again: the buffer may have moved since */
+    hm = &own;
+    if (c->recv_mbuf.len < h->head_len + h->kept || parse(c, h, hm, &status) <= 0) {
+      stop_reading(c, h); /* the handler took bytes from under the parser */
+      return 0;
+    }
   }
   size_t kept_before = h->kept;
-  int state = take_body(c, h, &hm, at_close);
+  int state = take_body(c, h, hm, at_close);
   if (state == BODY_BAD) {
-    reject(c, h, 400);
+    mg__http_reject(c, h, 400, NULL);
     return 0;
   }
   if (state == BODY_MORE && (h->flags & MG__H_OFFERED) && h->kept == kept_before) return 0;
   unsigned long was_closing = c->flags & MG_F_CLOSE_IMMEDIATELY; /* set at close time */
-  int answered = offer_chunk(c, h, &hm);
+  int answered = offer_chunk(c, h, hm);
   if ((c->flags & MG_F_CLOSE_IMMEDIATELY) && !was_closing) return 0;
-  if (over_limit(h, &hm)) {
-    reject(c, h, 413);
+  if (over_limit(h, hm)) {
+    mg__http_reject(c, h, 413, NULL);
     return 0;
   }
   if (state == BODY_DONE) {
-    finish(c, h, &hm);
+    finish(c, h, hm);
     return 1;
   }
   if (answered && !(h->flags & MG__H_CLIENT)) { /* answered before the body: no more */
@@ -467,7 +496,7 @@ static int read_body(struct mg_connection *c, struct mg__http *h, int at_close) 
     check_answer(c, h);
     return 0;
   }
-  maybe_continue(c, h, &hm);
+  maybe_continue(c, h, hm);
   return 0;
 }
 
@@ -492,7 +521,11 @@ static void process(struct mg_connection *c, struct mg__http *h) {
       c->recv_mbuf.len = 0;
       break;
     }
-    int more = h->phase == MG__HTTP_HEAD ? read_head(c, h) : read_body(c, h, 0);
+    if (c->flags & MG_F_IS_WEBSOCKET) {
+      mg__ws_recv(c, h);
+      break;
+    }
+    int more = h->phase == MG__HTTP_HEAD ? read_head(c, h) : read_body(c, h, 0, NULL);
     if (!more) break;
   }
   h->flags &= ~MG__H_DISPATCHING;
@@ -502,7 +535,7 @@ static void process(struct mg_connection *c, struct mg__http *h) {
 static void finish_at_close(struct mg_connection *c, struct mg__http *h) {
   if (!(h->flags & MG__H_CLIENT) || h->phase != MG__HTTP_BODY) return;
   h->flags |= MG__H_DISPATCHING;
-  read_body(c, h, 1);
+  read_body(c, h, 1, NULL);
   h->flags &= ~MG__H_DISPATCHING;
 }
 
@@ -535,6 +568,7 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     case MG_EV_POLL:
       if (h->stream.pump != NULL && pump(c, h)) process(c, h);
       check_answer(c, h);
+      if (ev == MG_EV_POLL && (c->flags & MG_F_IS_WEBSOCKET)) mg__ws_poll(c, h);
       break;
     default:
       break;

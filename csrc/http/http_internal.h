@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../proto/chunked.h"
+#include "../proto/ws.h"
 #include "mgio.h"
 
 /* An outgoing body produced over time (a static file): `pump` is called whenever the
@@ -55,6 +56,30 @@ enum mg__http_phase {
   MG__HTTP_DRAIN     /* reading is over: input is dropped */
 };
 
+/* WebSocket state of a connection (websocket.c). */
+struct mg__ws {
+  struct mg__ws_deflate *deflate; /* permessage-deflate in use; NULL: none */
+  struct mg_utf8_state utf8;      /* the text message being received */
+  struct mg__ws_header hdr;       /* the frame being received (when hdr_len > 0) */
+  uint64_t done;                  /* its payload bytes already unmasked and checked */
+  uint64_t msg_size;              /* wire bytes of the message being received */
+  size_t msg_len;                 /* its reassembled bytes at the front of recv_mbuf */
+  size_t fragments;               /* its frames so far */
+  double close_deadline;          /* after our Close: when to stop waiting for theirs */
+  double last_input;              /* when frames last arrived (for the idle Ping) */
+  char *offered_protocols;        /* client: Sec-WebSocket-Protocol sent (heap), or NULL */
+  unsigned char hdr_len;          /* header length of the frame being received; 0: none */
+  unsigned char msg_op;           /* opcode of the message being received; 0: none */
+  unsigned char msg_deflated;     /* it is compressed (RSV1 on its first frame) */
+  unsigned char send_op;          /* opcode of a fragmented message being sent; 0: none */
+  unsigned char close_sent, close_received, failed;
+  unsigned char awaiting;         /* client: the upgrade request is out, no 101 yet */
+  unsigned char offered_deflate;  /* client: the request offered permessage-deflate */
+  unsigned char rnd_left;         /* unused bytes at the end of rnd */
+  unsigned char rnd[32];          /* CSPRNG bytes for mask keys */
+  char key[25];                   /* client: the Sec-WebSocket-Key sent */
+};
+
 /* The proto_data of a connection (or listener) speaking HTTP. */
 struct mg__http {
   struct mg_http_limits limits;
@@ -73,6 +98,7 @@ struct mg__http {
   double linger_until; /* when a lingering close gives up waiting for the client */
   unsigned int flags; /* MG__H_* */
   unsigned char phase; /* enum mg__http_phase */
+  struct mg__ws ws;    /* used once MG_F_IS_WEBSOCKET is set (or a client awaits it) */
 };
 
 /* The HTTP state of `c`, or NULL when `c` does not speak HTTP. */
@@ -86,6 +112,56 @@ int mg__http_start_stream(struct mg_connection *c, const struct mg__http_stream 
 /* Says that a complete answer has been queued on `c` (used by response helpers and
  * streams): a last request's connection closes once it is sent. */
 void mg__http_answered(struct mg_connection *c);
+
+/* The handler of the current message's events: its endpoint's, else the connection's. */
+mg_event_handler_t mg__http_handler_for(struct mg_connection *c, const struct mg__http *h);
+
+/* Refuses the request with `status` and the extra header lines `extra` (NULL: none)
+ * then closes (server); a client closes with EPROTO. No later message is read. */
+void mg__http_reject(struct mg_connection *c, struct mg__http *h, int status,
+                     const char *extra);
+
+/* Removes n bytes at offset `off` of `io` (off + n <= io->len). */
+void mg__mbuf_cut(struct mbuf *io, size_t off, size_t n);
+
+/* ---- WebSocket glue (websocket.c) ---- */
+
+/* Whether the complete request `hm` asks for a WebSocket upgrade (an Upgrade field
+ * naming websocket, or a Sec-WebSocket-Key). */
+int mg__ws_is_upgrade(const struct http_message *hm);
+
+/* Server: handles the upgrade request `hm` (head and body are the first `len` bytes of
+ * recv_mbuf): refuses it (400/426), or runs the handshake events and the 101, removes
+ * the request and turns the connection into a WebSocket. */
+void mg__ws_server_upgrade(struct mg_connection *c, struct mg__http *h,
+                           struct http_message *hm, size_t len);
+
+/* Client: handles the reply `hm` (`len` bytes) to the upgrade request. */
+void mg__ws_client_reply(struct mg_connection *c, struct mg__http *h, struct http_message *hm,
+                         size_t len);
+
+/* Reads the frames in recv_mbuf of a WebSocket connection. */
+void mg__ws_recv(struct mg_connection *c, struct mg__http *h);
+
+/* Idle ping and the close wait, on MG_EV_POLL. */
+void mg__ws_poll(struct mg_connection *c, struct mg__http *h);
+
+/* Releases what the WebSocket state holds. */
+void mg__ws_free(struct mg__ws *w);
+
+/* The parts of an http:// or ws:// URL a request needs (client.c). */
+struct mg__target {
+  struct mg_str host, path, query, user_info;
+  unsigned int port; /* 0 when the URL gives none */
+};
+
+/* Parses `url` with the schemes `plain` ("http" or "ws"; no scheme is plain too) and
+ * refuses `tls` ("https" or "wss": "ssl is disabled"). NULL, or the error text. */
+const char *mg__http_parse_target(const char *url, const char *plain, const char *tls,
+                                  struct mg__target *t);
+
+/* "tcp://host:port" for `t` (port 80 when none) in a heap string, or NULL. */
+char *mg__http_target_address(const struct mg__target *t);
 
 /* The endpoint of listener `lc` whose pattern matches `uri` best, or NULL. */
 const struct mg__http_endpoint *mg__http_find_endpoint(struct mg_connection *lc,

@@ -747,10 +747,17 @@ struct mg_http_limits {
   size_t field_line;     /* one field line without CRLF; default 8192 (431) */
   size_t body;           /* body bytes a connection buffers for a handler that does not
                             delete chunks; default 1 MiB (413; not used by the parser) */
+  /* WebSocket settings of a connection (not used by the parser) */
+  size_t ws_message;        /* bytes of one message, inflated; default 1 MiB (1009) */
+  size_t ws_fragments;      /* frames of one message; default 1024 (1009) */
+  unsigned int ws_ping_ms;  /* PING after this long without input; default 20000, 0 off */
+  unsigned int ws_close_ms; /* wait for the peer's Close after ours; default 5000 */
+  int ws_deflate;           /* permessage-deflate: a server accepts it when offered, a
+                               client offers it; default 1, 0 off */
 };
 
 #define MG_HTTP_LIMITS_DEFAULT \
-  { 8192, 32768, 100, 8192, 1048576 }
+  { 8192, 32768, 100, 8192, 1048576, 1048576, 1024, 20000, 5000, 1 }
 
 /* The default limits (MG_HTTP_LIMITS_DEFAULT, which DESIGN "Defaults" lists). */
 struct mg_http_limits mg_http_default_limits(void);
@@ -1269,6 +1276,127 @@ void mg_http_serve_file(struct mg_connection *nc, struct http_message *hm, const
  * 5xx answers close the connection after sending. */
 void mg_serve_http(struct mg_connection *nc, struct http_message *hm,
                    struct mg_serve_http_opts opts);
+
+/* ------------------------------------------------------------------------------------
+ * WebSocket (RFC 6455, Mongoose 6 section 3.5), on connections that speak HTTP.
+ *
+ * Server: a complete request that asks for an upgrade (an Upgrade field naming
+ * websocket, or a Sec-WebSocket-Key) goes through MG_EV_WEBSOCKET_HANDSHAKE_REQUEST
+ * (struct http_message *; to the endpoint matching its URI, if any) when it is a valid
+ * one: GET, HTTP/1.1, Connection: upgrade, Upgrade: websocket, a valid Sec-WebSocket-Key
+ * and Sec-WebSocket-Version 13. Otherwise it is answered 426 with
+ * "Sec-WebSocket-Version: 13" (another version) or 400, and closed (mgio fix: Mongoose
+ * 6 upgraded any request carrying a key). The handler may refuse (mg_http_send_error,
+ * or close), or answer the handshake itself (then no automatic 101 is sent). Otherwise
+ * mgio answers 101 with Sec-WebSocket-Accept, the first subprotocol the client offered
+ * and, when offered and enabled, permessage-deflate. Then MG_F_IS_WEBSOCKET is set,
+ * MG_EV_WEBSOCKET_HANDSHAKE_DONE fires (with the request), and bytes that followed the
+ * request are read as frames.
+ *
+ * Client: mg_connect_ws (or mg_connect + mg_set_protocol_http_websocket +
+ * mg_send_websocket_handshake*) sends the upgrade request with a key from the OS
+ * CSPRNG. The reply goes to MG_EV_WEBSOCKET_HANDSHAKE_DONE (struct http_message *): a
+ * success is 101 with the right Sec-WebSocket-Accept (verified, mgio fix), Upgrade and
+ * Connection fields, a subprotocol among those offered and a valid extension answer;
+ * anything else is reported with its status (resp_code; 0 when the reply itself was
+ * invalid) and the connection closes after the event.
+ *
+ * Frames: every data message arrives as one MG_EV_WEBSOCKET_FRAME (struct
+ * websocket_message *: data, size, flags = FIN | opcode of its first frame), reassembled
+ * from its fragments (or each fragment as it comes with MG_F_WEBSOCKET_NO_DEFRAG, which
+ * also declines compression), decompressed when permessage-deflate is on. Control frames
+ * (Close, Ping, Pong) arrive as MG_EV_WEBSOCKET_CONTROL_FRAME, also between fragments; a
+ * Ping is answered with a Pong before the event, a Close is answered with a Close (same
+ * code) and the connection then closes. data points into the connection's buffers and
+ * is valid during the event only.
+ *
+ * The peer is held to RFC 6455 (mgio fixes, DESIGN "Fixes" 4): an unmasked frame to a
+ * server or a masked one to a client, reserved bits (RSV1 outside a compressed
+ * message's first frame), reserved opcodes, fragmented or over-125-byte control frames,
+ * a continuation without a message or a new message inside one, a non-minimal length,
+ * an invalid close code or a 1-byte Close -> Close 1002; text or a close reason that is
+ * not UTF-8 -> 1007, detected as soon as the bad byte arrives, even inside a fragment
+ * (a compressed message is checked when it is inflated, at its end); a message over
+ * ws_message bytes (inflated; on the wire a compressed one may take deflate's worst
+ * case, ws_message / 256 + 1 KiB more) or ws_fragments frames (mg_http_set_limits) ->
+ * 1009 as soon as its announced length says so. After sending a Close, mgio waits up
+ * to ws_close_ms for the peer's, then closes. A connection that received nothing for
+ * ws_ping_ms gets a Ping (checked on each poll, so as precisely as the poll loop runs).
+ * ---------------------------------------------------------------------------------- */
+
+#define WEBSOCKET_OP_CONTINUE 0
+#define WEBSOCKET_OP_TEXT 1
+#define WEBSOCKET_OP_BINARY 2
+#define WEBSOCKET_OP_CLOSE 8
+#define WEBSOCKET_OP_PING 9
+#define WEBSOCKET_OP_PONG 10
+#define WEBSOCKET_DONT_FIN 0x100 /* op_and_flags: more fragments of this message follow */
+
+struct websocket_message {
+  unsigned char *data; /* the payload (a whole message, or one control frame) */
+  size_t size;         /* its length in bytes */
+  unsigned char flags; /* FIN | opcode: 0x81 text, 0x82 binary, 0x88 close, 0x89 ping... */
+};
+
+/* Sends a WebSocket upgrade request on `nc` (which speaks HTTP, or is made to): GET
+ * `path` ("/" when empty) HTTP/1.1 with Upgrade, Connection, Sec-WebSocket-Version: 13,
+ * a fresh Sec-WebSocket-Key, Host `host` when not empty, Sec-WebSocket-Protocol
+ * `protocol` when not empty, Authorization: Basic for `user` (and `pass`) when `user`
+ * is not empty, Sec-WebSocket-Extensions offering permessage-deflate when enabled, and
+ * `extra_headers` (field lines; malformed ones refuse the request and close `nc`). */
+void mg_send_websocket_handshake3v(struct mg_connection *nc, const struct mg_str path,
+                                   const struct mg_str host, const struct mg_str protocol,
+                                   const struct mg_str extra_headers, const struct mg_str user,
+                                   const struct mg_str pass);
+
+/* mg_send_websocket_handshake3v with C strings (NULL is empty). */
+void mg_send_websocket_handshake3(struct mg_connection *nc, const char *path, const char *host,
+                                  const char *protocol, const char *extra_headers,
+                                  const char *user, const char *pass);
+
+/* mg_send_websocket_handshake3 without credentials. */
+void mg_send_websocket_handshake2(struct mg_connection *nc, const char *path, const char *host,
+                                  const char *protocol, const char *extra_headers);
+
+/* mg_send_websocket_handshake2 with only a path ("uri") and extra headers (deprecated). */
+void mg_send_websocket_handshake(struct mg_connection *nc, const char *uri,
+                                 const char *extra_headers);
+
+/* Connects to `url` ("ws://[user:pass@]host[:port][/path][?query]", or http://; no
+ * scheme = ws) and sends the upgrade request with `protocol` and `extra_headers` (NULL:
+ * none). Returns NULL for an unparsable URL, wss:// or https:// ("ssl is disabled") or
+ * another scheme, with the text in *opts.error_string. */
+struct mg_connection *mg_connect_ws(struct mg_mgr *mgr, mg_event_handler_t event_handler,
+                                    const char *url, const char *protocol,
+                                    const char *extra_headers);
+
+/* As mg_connect_ws with connection options. */
+struct mg_connection *mg_connect_ws_opt(struct mg_mgr *mgr, mg_event_handler_t ev_handler,
+                                        struct mg_connect_opts opts, const char *url,
+                                        const char *protocol, const char *extra_headers);
+
+/* Sends one frame: opcode op_and_flags & 0x0f, FIN unless WEBSOCKET_DONT_FIN is set
+ * (continue a fragmented message with WEBSOCKET_OP_CONTINUE frames), the payload
+ * `data_len` bytes at `data`. A client masks it with a key from the OS CSPRNG. A whole
+ * text or binary message is compressed when permessage-deflate is on. A Close frame's
+ * payload is a 2-byte code and a reason; sending one starts the closing handshake, and
+ * nothing is sent after it. Control payloads over 125 bytes and sends on a connection
+ * that is not a WebSocket are refused (nothing queued). */
+void mg_send_websocket_frame(struct mg_connection *nc, int op_and_flags, const void *data,
+                             size_t data_len);
+
+/* As mg_send_websocket_frame with the payload made of `num_strings` pieces. */
+void mg_send_websocket_framev(struct mg_connection *nc, int op_and_flags,
+                              const struct mg_str *strings, int num_strings);
+
+/* As mg_send_websocket_frame with a printf-formatted payload; nothing when it is empty. */
+void mg_printf_websocket_frame(struct mg_connection *nc, int op_and_flags, const char *fmt,
+                               ...) MG_PRINTF_LIKE(3, 4);
+
+/* mgio extension: starts the closing handshake with `code` (a valid close code, or 0 for
+ * none) and a UTF-8 `reason` of up to 123 bytes (longer is cut at a character
+ * boundary). */
+void mg_websocket_close(struct mg_connection *nc, int code, const char *reason);
 
 #ifdef __cplusplus
 }

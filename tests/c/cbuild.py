@@ -39,10 +39,49 @@ long long mgio_test_chunked_feed(const char *in, size_t n, const size_t *pieces,
 void free(void *);
 void *malloc(size_t);
 """
+# The internal WebSocket codecs (csrc/proto/ws.h), declared as that header does (array
+# parameters as pointers).
+TEST_CDEF += """
+#define MG__WS_MAX_HEADER ...
+#define MG__WS_FIN ...
+#define MG__WS_RSV1 ...
+struct mg__ws_header {
+  uint64_t len;
+  unsigned char first, fin, rsv, opcode, masked;
+  unsigned char mask[4];
+};
+int mg__ws_parse_header(const unsigned char *buf, size_t n, struct mg__ws_header *h);
+size_t mg__ws_build_header(unsigned char *out, unsigned char first, uint64_t len,
+                           const unsigned char *mask);
+void mg__ws_mask(unsigned char *data, size_t n, const unsigned char *mask, uint64_t offset);
+int mg__ws_close_code_ok(int code);
+int mg__ws_check_close(const unsigned char *p, size_t n, int *code, size_t *reason);
+void mg__ws_accept_key(const char *key, size_t key_len, char *out);
+int mg__ws_key_ok(struct mg_str key);
+struct mg__ws_deflate_params {
+  unsigned char server_no_context_takeover;
+  unsigned char client_no_context_takeover;
+  unsigned char server_max_window_bits;
+  unsigned char client_max_window_bits;
+};
+int mg__ws_deflate_negotiate(struct mg_str offers, struct mg__ws_deflate_params *p,
+                             char *resp, size_t resp_len);
+const char *mg__ws_deflate_offer(void);
+int mg__ws_deflate_accept(struct mg_str value, struct mg__ws_deflate_params *p);
+struct mg__ws_deflate;
+struct mg__ws_deflate *mg__ws_deflate_new(const struct mg__ws_deflate_params *p,
+                                          int is_server);
+void mg__ws_deflate_free(struct mg__ws_deflate *d);
+int mg__ws_deflate_message(struct mg__ws_deflate *d, const void *data, size_t n,
+                           struct mbuf *out);
+int mg__ws_inflate_message(struct mg__ws_deflate *d, const void *data, size_t n, size_t max,
+                           struct mbuf *out);
+"""
 TEST_DEFINES = [("MBUF_REALLOC", "mgio_test_realloc"), ("MBUF_FREE", "mgio_test_free")]
 
 # What cffi's generated wrapper includes: the public header and the test-only helpers.
-WRAPPER_INCLUDES = ['"mgio.h"', '"test.h"', '"chunked_feed.h"', "<stdlib.h>"]
+WRAPPER_INCLUDES = ['"mgio.h"', '"test.h"', '"chunked_feed.h"', '"../proto/ws.h"',
+                    "<stdlib.h>"]
 
 _INT_MACRO = re.compile(r"^#define\s+((?:MG|MBUF|MGIO)_[A-Z0-9_]+)\s+(\(?[-0-9(][^\"]*)$")
 
@@ -98,6 +137,7 @@ def build(sanitize: bool = False):
             define_macros=TEST_DEFINES,
             extra_compile_args=flags,
             extra_link_args=link,
+            libraries=["z"],  # zlib: permessage-deflate (csrc/proto/ws_deflate.c)
         )
         # Build in a private folder, then rename: concurrent test runs never see half a file.
         work = BUILD / f"{name}.{os.getpid()}"

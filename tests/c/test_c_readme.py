@@ -21,7 +21,7 @@ def test_readme_c_examples_build_and_run(tmp_path):
         cc = os.environ.get("CC", "cc")
         subprocess.run(
             [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", f"-I{CSRC / 'include'}",
-             str(src), *map(str, library_sources()), "-o", str(exe), "-pthread"],
+             str(src), *map(str, library_sources()), "-o", str(exe), "-lz", "-pthread"],
             check=True,
         )
         run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)

@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import os
 import re
-import selectors
 import socket
 import subprocess
 import time
@@ -22,10 +21,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from examples_c import ExampleServer, build
 
-ROOT = Path(__file__).resolve().parents[2]
-CSRC = ROOT / "csrc"
-BINARY = CSRC / "out" / "examples" / "http_server"
 CURL = "/usr/bin/curl"
 TIMEOUT = 10.0
 BIG_SIZE = 20 * 1024 * 1024
@@ -39,71 +36,17 @@ ETAG_RE = re.compile(r'^"[0-9a-f]+\.[0-9]+"$')
 @pytest.fixture(scope="module")
 def binary() -> Path:
     """The example server, built now (a failed build fails the tests)."""
-    r = subprocess.run(
-        ["make", "-C", str(CSRC), "examples"], capture_output=True, text=True, timeout=600
-    )
-    assert r.returncode == 0, f"make examples failed:\n{r.stdout}\n{r.stderr}"
-    assert BINARY.exists()
-    return BINARY
+    return build("http_server")
 
 
-class Server:
-    """One running example server: `port`, `url(path)`, `stop()`."""
+class Server(ExampleServer):
+    """One running example server serving `root`: also `url(path)`."""
 
     def __init__(self, binary: Path, root: Path, options: list[str], log: Path):
-        self.log = log
-        self.stderr = open(log, "wb")  # closed in stop()
-        self.proc = subprocess.Popen(
-            [str(binary), "127.0.0.1:0", str(root), *options],
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-        )
-        self.port = self._read_port()
-
-    def _read_port(self) -> int:
-        assert self.proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + TIMEOUT
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                self.stop()
-                raise AssertionError(f"no ready line; stderr: {self.log.read_text()}")
-            byte = os.read(self.proc.stdout.fileno(), 1)
-            if not byte:
-                self.stop()
-                raise AssertionError(f"server exited; stderr: {self.log.read_text()}")
-            line += byte
-        sel.close()
-        m = re.fullmatch(rb"ready 127\.0\.0\.1:(\d+)\n", line)
-        assert m, line
-        return int(m.group(1))
+        super().__init__(binary, [str(root), *options], log)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.stderr.close()
 
 
 @pytest.fixture(scope="module")
