@@ -480,6 +480,10 @@ static int read_body(struct mg_connection *c, struct mg__http *h, int at_close,
   }
   if (state == BODY_MORE && (h->flags & MG__H_OFFERED) && h->kept == kept_before) return 0;
   unsigned long was_closing = c->flags & MG_F_CLOSE_IMMEDIATELY; /* set at close time */
+  if ((h->flags & MG__H_CLIENT) && h->ws.awaiting && state == BODY_DONE) {
+    finish(c, h, hm); /* the upgrade's answer: straight to MG_EV_WEBSOCKET_HANDSHAKE_DONE */
+    return 1;
+  }
   int answered = offer_chunk(c, h, hm);
   if ((c->flags & MG_F_CLOSE_IMMEDIATELY) && !was_closing) return 0;
   if (over_limit(h, hm)) {
@@ -539,6 +543,19 @@ static void finish_at_close(struct mg_connection *c, struct mg__http *h) {
   h->flags &= ~MG__H_DISPATCHING;
 }
 
+/* The next deadline this layer checks on MG_EV_POLL (the end of a lingering close, a
+ * WebSocket's idle Ping or close wait), so that mg_mgr_poll (and an event loop asking
+ * mg_mgr_next_timer) does not sleep past it. */
+static void schedule_wake(struct mg_connection *c, const struct mg__http *h) {
+  double at = 0;
+  if (h->flags & MG__H_SHUT) at = h->linger_until;
+  if (c->flags & MG_F_IS_WEBSOCKET) {
+    double ws = mg__ws_deadline(h);
+    if (ws > 0 && (at == 0 || ws < at)) at = ws;
+  }
+  c->wake_at = at;
+}
+
 static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   struct mg__http *h = (struct mg__http *) c->proto_data;
   if (ev == MG_EV_ACCEPT && h == NULL) {
@@ -575,4 +592,5 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   }
   adopt_close(c, h);
   linger_step(c, h);
+  schedule_wake(c, h);
 }

@@ -146,6 +146,9 @@ void mg__ws_recv(struct mg_connection *c, struct mg__http *h);
 /* Idle ping and the close wait, on MG_EV_POLL. */
 void mg__ws_poll(struct mg_connection *c, struct mg__http *h);
 
+/* When mg__ws_poll next has work (a Ping or the end of the close wait), or 0. */
+double mg__ws_deadline(const struct mg__http *h);
+
 /* Releases what the WebSocket state holds. */
 void mg__ws_free(struct mg__ws *w);
 

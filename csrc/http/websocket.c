@@ -413,6 +413,12 @@ void mg__ws_recv(struct mg_connection *c, struct mg__http *h) {
   }
 }
 
+double mg__ws_deadline(const struct mg__http *h) {
+  const struct mg__ws *w = &h->ws;
+  if (w->close_sent) return w->close_received ? 0 : w->close_deadline;
+  return h->limits.ws_ping_ms > 0 ? w->last_input + h->limits.ws_ping_ms / 1000.0 : 0;
+}
+
 void mg__ws_poll(struct mg_connection *c, struct mg__http *h) {
   struct mg__ws *w = &h->ws;
   double now = mg_time();

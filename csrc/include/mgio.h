@@ -506,6 +506,8 @@ struct mg_connection {
   unsigned int io_interest;          /* events registered with the backend */
   unsigned int io_ready;             /* events the backend reported this iteration */
   unsigned int internal_flags;       /* MG__C_* bits of net/internal.h */
+  double wake_at;                    /* a protocol layer's next deadline (an idle Ping, a
+                                        close wait): poll no later; 0: none */
 };
 
 struct mg_mgr_init_opts {

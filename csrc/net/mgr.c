@@ -103,6 +103,7 @@ double mg_mgr_next_timer(struct mg_mgr *mgr) {
     if (has_pending_work(c)) return 1; /* a time long past: poll now */
     if (c->ev_timer_time > 0 && (next == 0 || c->ev_timer_time < next))
       next = c->ev_timer_time;
+    if (c->wake_at > 0 && (next == 0 || c->wake_at < next)) next = c->wake_at;
   }
   return next;
 }

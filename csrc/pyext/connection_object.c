@@ -76,6 +76,8 @@ void mgio_connection_detach(ConnectionObject *co) {
 int mgio_connection_buffer_changing(PyObject *owner, struct mbuf **slot) {
   ConnectionObject *co = (ConnectionObject *) owner;
   if (slot != &co->recv_slot || co->live_msg == NULL) return 0;
+  if (mgio_ws_message_check(co->manager->state, co->live_msg))
+    return mgio_ws_message_detach(co->live_msg);
   return mgio_http_message_detach(co->live_msg);
 }
 
@@ -366,6 +368,272 @@ static PyObject *Connection_register_endpoint(ConnectionObject *co, PyObject *ar
   if (rc < 0) return NULL;
   struct mg_http_endpoint_opts opts = {.user_data = entry};
   mg_register_http_endpoint_opt(nc, p, mgio_endpoint_dispatch, opts);
+  Py_RETURN_NONE;
+}
+
+/* ---- WebSocket ------------------------------------------------------------------- */
+
+/* mgio.websocket.WebSocketError, imported once per module. Borrowed reference. */
+static PyObject *ws_error(mgio_state *st) {
+  if (st->ws_error_class == NULL) {
+    PyObject *mod = PyImport_ImportModule("mgio.websocket");
+    if (mod == NULL) return NULL;
+    st->ws_error_class = PyObject_GetAttrString(mod, "WebSocketError");
+    Py_DECREF(mod);
+  }
+  return st->ws_error_class;
+}
+
+/* Raises WebSocketError(message). Returns NULL. */
+static PyObject *raise_ws_error(ConnectionObject *co, const char *message) {
+  PyObject *cls = ws_error(co->manager->state);
+  if (cls != NULL) PyErr_SetString(cls, message);
+  return NULL;
+}
+
+/* The live C connection when it is an open WebSocket, else NULL with ConnectionError
+ * (closed) or WebSocketError (not upgraded). */
+static struct mg_connection *open_ws(ConnectionObject *co, const char *what) {
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  if (!(nc->flags & MG_F_IS_WEBSOCKET)) {
+    PyObject *cls = ws_error(co->manager->state);
+    if (cls != NULL)
+      PyErr_Format(cls, "%s needs an open WebSocket (after EV_WEBSOCKET_HANDSHAKE_DONE)",
+                   what);
+    return NULL;
+  }
+  return nc;
+}
+
+static int valid_op(long op) {
+  return op == WEBSOCKET_OP_CONTINUE || op == WEBSOCKET_OP_TEXT ||
+         op == WEBSOCKET_OP_BINARY || op == WEBSOCKET_OP_PING || op == WEBSOCKET_OP_PONG ||
+         op == WEBSOCKET_OP_CLOSE;
+}
+
+static PyObject *Connection_send_ws(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"data", "op", "fin", NULL};
+  PyObject *data, *op_obj = Py_None;
+  int fin = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$p:send_ws", kwlist, &data, &op_obj, &fin))
+    return NULL;
+  long op = -1;
+  if (op_obj != Py_None) {
+    op = PyLong_AsLong(op_obj);
+    if (op == -1 && PyErr_Occurred()) return NULL;
+    if (!valid_op(op))
+      return PyErr_Format(PyExc_ValueError,
+                          "op must be a WsOp (CONTINUE 0, TEXT 1, BINARY 2, PING 9, PONG "
+                          "10), not %ld",
+                          op);
+  }
+  struct mg_connection *nc = open_ws(co, "send_ws()");
+  if (nc == NULL) return NULL;
+  mgio_state *st = co->manager->state;
+  const void *p;
+  size_t n;
+  Py_buffer view;
+  int has_view = 0, text = 0;
+  if (mgio_ws_message_check(st, data)) {
+    int flags;
+    if (mgio_ws_message_payload(data, &p, &n, &flags) < 0) return NULL;
+    if (op < 0) op = flags & 0x0f;
+  } else if (PyUnicode_Check(data)) {
+    Py_ssize_t len;
+    p = PyUnicode_AsUTF8AndSize(data, &len);
+    if (p == NULL) return NULL;
+    n = (size_t) len;
+    text = 1;
+    if (op < 0) op = WEBSOCKET_OP_TEXT;
+  } else {
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    has_view = 1;
+    p = view.buf;
+    n = (size_t) view.len;
+    if (op < 0) op = WEBSOCKET_OP_BINARY;
+  }
+  PyObject *result = NULL;
+  int control = (op & 8) != 0;
+  if (op == WEBSOCKET_OP_CLOSE) {
+    PyErr_SetString(PyExc_ValueError, "use ws_close(code, reason) to send a Close frame");
+  } else if (control && n > 125) {
+    PyErr_Format(PyExc_ValueError,
+                 "a control frame's payload is at most 125 bytes, not %zu (RFC 6455 5.5)", n);
+  } else if (control && !fin) {
+    PyErr_SetString(PyExc_ValueError, "a control frame cannot be fragmented (fin=False)");
+  } else if (op == WEBSOCKET_OP_CONTINUE && co->ws_send_op == 0) {
+    PyErr_SetString(PyExc_ValueError,
+                    "a CONTINUE frame needs a fragmented message in progress (start one "
+                    "with fin=False)");
+  } else if ((op == WEBSOCKET_OP_TEXT || op == WEBSOCKET_OP_BINARY) && co->ws_send_op != 0) {
+    PyErr_SetString(PyExc_ValueError,
+                    "a fragmented message is in progress: send its rest as CONTINUE frames "
+                    "(the last with fin=True) first");
+  } else if (op == WEBSOCKET_OP_TEXT && fin && !text && !mg_utf8_valid(p, n)) {
+    PyErr_SetString(PyExc_ValueError, "a text message must be valid UTF-8");
+  } else {
+    size_t before = nc->send_mbuf.len;
+    mg_send_websocket_frame(nc, (int) op | (fin ? 0 : WEBSOCKET_DONT_FIN), p, n);
+    mgio_manager_touch(co->manager);
+    if (nc->send_mbuf.len == before) {
+      /* refused: a Close went out already (ours, the peer's echoed, or a failure's) */
+      if (nc->flags & MG_F_CLOSE_IMMEDIATELY)
+        PyErr_SetString(PyExc_ConnectionError, "the connection is closing");
+      else
+        raise_ws_error(co, "the WebSocket is closing: no frame is sent after a Close");
+    } else {
+      if (op == WEBSOCKET_OP_TEXT || op == WEBSOCKET_OP_BINARY) {
+        if (!fin) co->ws_send_op = (unsigned char) op;
+      } else if (op == WEBSOCKET_OP_CONTINUE && fin) {
+        co->ws_send_op = 0;
+      }
+      result = Py_NewRef(Py_None);
+    }
+  }
+  if (has_view) PyBuffer_Release(&view);
+  return result;
+}
+
+/* RFC 6455 7.4: the codes an endpoint may send. */
+static int close_code_ok(long code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+static PyObject *Connection_ws_close(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"code", "reason", NULL};
+  PyObject *code_obj = NULL, *reason = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OU:ws_close", kwlist, &code_obj, &reason))
+    return NULL;
+  long code = 1000;
+  if (code_obj == Py_None) {
+    code = 0;
+  } else if (code_obj != NULL) {
+    code = PyLong_AsLong(code_obj);
+    if (code == -1 && PyErr_Occurred()) return NULL;
+    if (!close_code_ok(code))
+      return PyErr_Format(PyExc_ValueError,
+                          "invalid close code %ld (1000-1003, 1007-1014 or 3000-4999)", code);
+  }
+  Py_ssize_t n = 0;
+  const char *text = reason != NULL ? PyUnicode_AsUTF8AndSize(reason, &n) : "";
+  if (text == NULL) return NULL;
+  if (n > 123)
+    return PyErr_Format(PyExc_ValueError,
+                        "a close reason is at most 123 bytes of UTF-8, not %zd", n);
+  if (strlen(text) != (size_t) n)
+    return PyErr_Format(PyExc_ValueError, "the close reason contains a NUL character");
+  if (code == 0 && n > 0)
+    return PyErr_Format(PyExc_ValueError, "a close reason needs a code");
+  struct mg_connection *nc = open_ws(co, "ws_close()");
+  if (nc == NULL) return NULL;
+  mg_websocket_close(nc, (int) code, text); /* nothing when a Close went out already */
+  mgio_manager_touch(co->manager);
+  Py_RETURN_NONE;
+}
+
+static PyObject *Connection_get_is_websocket(ConnectionObject *co, void *closure) {
+  (void) closure;
+  return PyBool_FromLong(co->nc != NULL && (co->nc->flags & MG_F_IS_WEBSOCKET));
+}
+
+/* ---- limits ------------------------------------------------------------------------ */
+
+enum { LIM_SIZE, LIM_SECONDS, LIM_BOOL };
+
+static const struct {
+  const char *name;
+  size_t offset;
+  int kind;
+} limit_fields[] = {
+    {"request_line", offsetof(struct mg_http_limits, request_line), LIM_SIZE},
+    {"header_section", offsetof(struct mg_http_limits, header_section), LIM_SIZE},
+    {"max_headers", offsetof(struct mg_http_limits, max_headers), LIM_SIZE},
+    {"field_line", offsetof(struct mg_http_limits, field_line), LIM_SIZE},
+    {"body", offsetof(struct mg_http_limits, body), LIM_SIZE},
+    {"ws_max_message", offsetof(struct mg_http_limits, ws_message), LIM_SIZE},
+    {"ws_max_fragments", offsetof(struct mg_http_limits, ws_fragments), LIM_SIZE},
+    {"ws_ping_interval", offsetof(struct mg_http_limits, ws_ping_ms), LIM_SECONDS},
+    {"ws_close_timeout", offsetof(struct mg_http_limits, ws_close_ms), LIM_SECONDS},
+    {"ws_deflate", offsetof(struct mg_http_limits, ws_deflate), LIM_BOOL},
+};
+#define N_LIMIT_FIELDS (sizeof(limit_fields) / sizeof(limit_fields[0]))
+
+static struct mg_http_limits current_limits(ConnectionObject *co) {
+  return co->has_limits ? co->limits : mg_http_default_limits();
+}
+
+static PyObject *Connection_get_limits(ConnectionObject *co, void *closure) {
+  (void) closure;
+  struct mg_http_limits lim = current_limits(co);
+  PyObject *d = PyDict_New();
+  for (size_t i = 0; d != NULL && i < N_LIMIT_FIELDS; i++) {
+    const char *at = (const char *) &lim + limit_fields[i].offset;
+    PyObject *v;
+    if (limit_fields[i].kind == LIM_SIZE)
+      v = PyLong_FromSize_t(*(const size_t *) at);
+    else if (limit_fields[i].kind == LIM_SECONDS)
+      v = PyFloat_FromDouble(*(const unsigned int *) at / 1000.0);
+    else
+      v = PyBool_FromLong(*(const int *) at != 0);
+    if (v == NULL || PyDict_SetItemString(d, limit_fields[i].name, v) < 0) Py_CLEAR(d);
+    Py_XDECREF(v);
+  }
+  return d;
+}
+
+static PyObject *Connection_set_limits(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
+  if (PyTuple_GET_SIZE(args) != 0)
+    return PyErr_Format(PyExc_TypeError, "set_limits() takes keyword arguments only");
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  struct mg_http_limits lim = current_limits(co);
+  PyObject *key, *value;
+  Py_ssize_t pos = 0;
+  while (kwargs != NULL && PyDict_Next(kwargs, &pos, &key, &value)) {
+    const char *name = PyUnicode_AsUTF8(key);
+    if (name == NULL) return NULL;
+    size_t i;
+    for (i = 0; i < N_LIMIT_FIELDS && strcmp(name, limit_fields[i].name) != 0; i++) {
+    }
+    if (i == N_LIMIT_FIELDS)
+      return PyErr_Format(PyExc_TypeError, "set_limits() got an unexpected keyword argument %R",
+                          key);
+    char *at = (char *) &lim + limit_fields[i].offset;
+    if (limit_fields[i].kind == LIM_SIZE) {
+      if (!PyLong_Check(value) || PyBool_Check(value))
+        return PyErr_Format(PyExc_TypeError, "%s must be an int", name);
+      size_t v = PyLong_AsSize_t(value);
+      if (v == (size_t) -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError))
+          PyErr_Format(PyExc_ValueError, "%s must be a size >= 0", name);
+        return NULL;
+      }
+      if (v == 0 && strcmp(name, "ws_max_fragments") == 0)
+        return PyErr_Format(PyExc_ValueError, "ws_max_fragments must be >= 1");
+      *(size_t *) at = v;
+    } else if (limit_fields[i].kind == LIM_SECONDS) {
+      double v = value == Py_None ? 0.0 : PyFloat_AsDouble(value);
+      if (v == -1.0 && PyErr_Occurred()) return NULL;
+      if (!(v >= 0.0 && v <= 4294967.0))
+        return PyErr_Format(PyExc_ValueError, "%s must be seconds in 0..4294967", name);
+      unsigned int ms = (unsigned int) (v * 1000.0 + 0.5);
+      if (ms == 0 && v > 0) ms = 1;
+      *(unsigned int *) at = ms;
+    } else {
+      int v = PyObject_IsTrue(value);
+      if (v < 0) return NULL;
+      *(int *) at = v;
+    }
+  }
+  if (mg_http_set_limits(nc, &lim) != 0)
+    return PyErr_Format(PyExc_ValueError,
+                        "set_limits() needs a connection that speaks HTTP (bind or connect "
+                        "with http=True, connect_http, connect_ws)");
+  co->limits = lim;
+  co->has_limits = 1;
+  mgio_manager_touch(co->manager);
   Py_RETURN_NONE;
 }
 
@@ -710,6 +978,41 @@ static PyMethodDef Connection_methods[] = {
      "(\".ext=type,...\"), ip_acl, url_rewrites, per_directory_auth_file, auth_domain, "
      "global_auth_file, headers (a mapping or pairs added to every response), and the "
      "other mg_serve_http_opts fields by name."},
+    {"send_ws", (PyCFunction) (void (*)(void)) Connection_send_ws,
+     METH_VARARGS | METH_KEYWORDS,
+     "send_ws(data, op=None, *, fin=True)\n--\n\nQueue one WebSocket frame. A str is "
+     "sent as a text frame (UTF-8), a bytes-like object as a binary one, a "
+     "WebSocketMessage with its own opcode (an echo that copies nothing into Python), "
+     "unless `op` (a WsOp: TEXT, BINARY, CONTINUE, PING, PONG) says otherwise. "
+     "fin=False starts (or continues) a fragmented message: send its rest as "
+     "WsOp.CONTINUE frames, the last with fin=True. A whole text or binary message is "
+     "compressed when permessage-deflate is on. Raises ValueError for a control payload "
+     "over 125 bytes, a fragmented control frame, a Close (use ws_close), a whole text "
+     "message given as bytes that are not UTF-8, or a fragment out of order; WebSocketError when the "
+     "connection is not an open WebSocket or its closing handshake has started; "
+     "ConnectionError once it is closed."},
+    {"ws_close", (PyCFunction) (void (*)(void)) Connection_ws_close,
+     METH_VARARGS | METH_KEYWORDS,
+     "ws_close(code=1000, reason=\"\")\n--\n\nStart the WebSocket closing handshake: "
+     "send a Close with `code` (1000-1003, 1007-1014, 3000-4999; None for a Close "
+     "without a code) and `reason` (at most 123 bytes of UTF-8), then wait (the "
+     "ws_close_timeout limit, 5 s by default) for the peer's Close and close; the "
+     "handler gets EV_WEBSOCKET_CONTROL_FRAME with the peer's Close, then EV_CLOSE. "
+     "Nothing more is sent after it. A second call does nothing. ValueError for an "
+     "invalid code or reason, WebSocketError when the connection is not a WebSocket."},
+    {"set_limits", (PyCFunction) (void (*)(void)) Connection_set_limits,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_limits(**limits)\n--\n\nChange the HTTP and WebSocket limits of an HTTP "
+     "connection (mg_http_set_limits); keywords left out keep their value (see the "
+     "`limits` property). On a listener they pass to the connections accepted after the "
+     "call. HTTP: request_line (8192), header_section (32768), max_headers (100), "
+     "field_line (8192), body (1048576) - bytes, inclusive. WebSocket: ws_max_message "
+     "(bytes of one message after inflating; 1048576; larger -> Close 1009), "
+     "ws_max_fragments (frames of one message; 1024; more -> 1009), ws_ping_interval "
+     "(seconds without input before a Ping; 20.0; 0 off), ws_close_timeout (seconds to "
+     "wait for the peer's Close after ours; 5.0), ws_deflate (accept permessage-deflate "
+     "in the upgrades that follow; True; a client chooses with connect_ws(deflate=)). "
+     "ValueError when the connection does not speak HTTP."},
     {"set_timer", (PyCFunction) Connection_set_timer, METH_O,
      "set_timer(when, /)\n--\n\nArm the one-shot EV_TIMER at the absolute time `when` "
      "(mgio.time() scale; 0 disarms). Returns the previous value."},
@@ -742,6 +1045,14 @@ static PyGetSetDef Connection_getset[] = {
     {"recv_limit", (getter) Connection_get_recv_limit, (setter) Connection_set_recv_limit,
      "Reading pauses while recv_buf holds this many bytes (back-pressure).", NULL},
     {"manager", (getter) Connection_get_manager, NULL, "The owning Manager.", NULL},
+    {"is_websocket", (getter) Connection_get_is_websocket, NULL,
+     "True while the connection is an open WebSocket (the handshake completed; it stays "
+     "True during the closing handshake).",
+     NULL},
+    {"limits", (getter) Connection_get_limits, NULL,
+     "The limits set_limits() works on, as a dict (a fresh copy; change them with "
+     "set_limits).",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

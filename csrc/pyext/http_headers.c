@@ -76,6 +76,17 @@ static int add_field(PyObject *pair, struct mbuf *out, int flags, int *has_ctype
     goto done;
   }
   if (mgio_check_field_value(vp, vn, "header value") < 0) goto done;
+  if ((flags & MGIO_HDR_WEBSOCKET) &&
+      (name_is(np, nn, "content-length") || name_is(np, nn, "transfer-encoding") ||
+       name_is(np, nn, "host") || name_is(np, nn, "upgrade") ||
+       name_is(np, nn, "connection") ||
+       (nn >= 14 && mg_ncasecmp(np, "sec-websocket-", 14) == 0))) {
+    PyErr_Format(PyExc_ValueError,
+                 "%R is part of the WebSocket handshake that connect_ws sends itself "
+                 "(give a subprotocol with protocol=)",
+                 PySequence_Fast_GET_ITEM(seq, 0));
+    goto done;
+  }
   if ((flags & (MGIO_HDR_NO_FRAMING | MGIO_HDR_REQUEST)) &&
       (name_is(np, nn, "content-length") || name_is(np, nn, "transfer-encoding"))) {
     PyErr_Format(PyExc_ValueError,

@@ -78,16 +78,40 @@ static void restore_exception(PyObject *exc) {
   Py_XDECREF(exc);
 }
 
-/* Calls handler(conn, ev, data) for `co`. HTTP events get an HttpMessage, which is
- * detached (copied out of recv_mbuf) when it outlives the call. A server handler that
- * raises for EV_HTTP_REQUEST or EV_HTTP_CHUNK before queueing anything leaves the
- * connection answering 500 and closing (rather than closing silently). */
+/* What an event's data is shown as. */
+enum { DATA_PLAIN, DATA_HTTP, DATA_WS };
+
+static int data_kind(int ev) {
+  switch (ev) {
+    case MG_EV_HTTP_REQUEST:
+    case MG_EV_HTTP_REPLY:
+    case MG_EV_HTTP_CHUNK:
+    case MG_EV_WEBSOCKET_HANDSHAKE_REQUEST:
+    case MG_EV_WEBSOCKET_HANDSHAKE_DONE:
+      return DATA_HTTP;
+    case MG_EV_WEBSOCKET_FRAME:
+    case MG_EV_WEBSOCKET_CONTROL_FRAME:
+      return DATA_WS;
+    default:
+      return DATA_PLAIN;
+  }
+}
+
+/* Calls handler(conn, ev, data) for `co`. HTTP and WebSocket-handshake events get an
+ * HttpMessage, WebSocket frames a WebSocketMessage; either is detached (copied out of
+ * the connection's buffers) when it outlives the call. A server handler that raises for
+ * EV_HTTP_REQUEST, EV_HTTP_CHUNK or EV_WEBSOCKET_HANDSHAKE_REQUEST before queueing
+ * anything leaves the connection answering 500 and closing (rather than closing
+ * silently); one that raises on an open WebSocket closes it with Close 1011. */
 static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handler, int ev,
                          void *ev_data) {
   struct mg_connection *nc = co->nc;
-  int is_http = ev == MG_EV_HTTP_REQUEST || ev == MG_EV_HTTP_REPLY || ev == MG_EV_HTTP_CHUNK;
-  PyObject *data = is_http ? mgio_http_message_new(m->state, (struct http_message *) ev_data)
-                           : event_data(ev, ev_data);
+  int kind = data_kind(ev);
+  PyObject *data = kind == DATA_HTTP
+                       ? mgio_http_message_new(m->state, (struct http_message *) ev_data)
+                   : kind == DATA_WS
+                       ? mgio_ws_message_new(m->state, (struct websocket_message *) ev_data)
+                       : event_data(ev, ev_data);
   PyObject *evo = data != NULL ? PyLong_FromLong(ev) : NULL;
   PyObject *r = NULL;
   size_t queued = nc->send_mbuf.len;
@@ -95,7 +119,7 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
   if (evo != NULL) {
     PyObject *args[3] = {(PyObject *) co, evo, data};
     PyObject *outer = co->live_msg;
-    if (is_http) co->live_msg = data;
+    if (kind != DATA_PLAIN) co->live_msg = data;
     Py_INCREF(co); /* the handler may drop every other reference (conn.close(), ...) */
     Py_INCREF(handler); /* ... and replace itself */
     r = PyObject_Vectorcall(handler, args, 3, NULL);
@@ -104,12 +128,14 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
     Py_DECREF(co);
   }
   Py_XDECREF(evo);
-  if (is_http && data != NULL) {
+  if (kind != DATA_PLAIN && data != NULL) {
+    int (*release)(PyObject *) =
+        kind == DATA_HTTP ? mgio_http_message_release : mgio_ws_message_release;
     if (r == NULL) {
       PyObject *exc = fetch_exception();
-      if (mgio_http_message_release(data) < 0) PyErr_Clear();
+      if (release(data) < 0) PyErr_Clear();
       restore_exception(exc);
-    } else if (mgio_http_message_release(data) < 0) {
+    } else if (release(data) < 0) {
       Py_CLEAR(r);
     }
   }
@@ -120,13 +146,19 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
   }
   const unsigned long closing = MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY;
   /* a request (complete, or its body arriving) that nothing was queued for yet */
-  int answer = (ev == MG_EV_HTTP_REQUEST ||
+  int answer = (ev == MG_EV_HTTP_REQUEST || ev == MG_EV_WEBSOCKET_HANDSHAKE_REQUEST ||
                 (ev == MG_EV_HTTP_CHUNK && ((struct http_message *) ev_data)->resp_code == 0)) &&
                nc->send_mbuf.len == queued && !(flags & closing) && !(nc->flags & closing);
+  int ws_open = (nc->flags & MG_F_IS_WEBSOCKET) && !(flags & closing) &&
+                !(nc->flags & closing);
   handler_failed(m, nc);
   if (answer) {
     nc->flags &= ~(unsigned long) MG_F_CLOSE_IMMEDIATELY;
     mg_http_send_error(nc, 500, NULL); /* sets MG_F_SEND_AND_CLOSE */
+    nc->flags |= MG_F_SEND_AND_CLOSE;
+  } else if (ws_open) {
+    nc->flags &= ~(unsigned long) MG_F_CLOSE_IMMEDIATELY;
+    mg_websocket_close(nc, 1011, "handler error"); /* nothing when a Close went out */
     nc->flags |= MG_F_SEND_AND_CLOSE;
   }
 }
@@ -146,6 +178,12 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
       return;
     }
     co->endpoints = Py_XNewRef(endpoints);
+    if (nc->listener != NULL && nc->listener->user_data != NULL) {
+      /* the C layer gave it the listener's limits: remember them for limits/set_limits */
+      ConnectionObject *lco = (ConnectionObject *) nc->listener->user_data;
+      co->limits = lco->limits;
+      co->has_limits = lco->has_limits;
+    }
   }
   if (co == NULL) return;
   if (ev == MG_EV_POLL && !m->poll_events) return;
@@ -389,6 +427,106 @@ done:
   return result;
 }
 
+/* The protocol= argument of connect_ws: None, a str (one token, or a comma list of
+ * them) or an iterable of str tokens, as "a, b" in *out (NUL-terminated; empty for
+ * None). 0, or -1 with an exception (out freed). */
+static int ws_protocols(PyObject *protocol, struct mbuf *out) {
+  mbuf_init(out, 0);
+  if (protocol != Py_None) {
+    PyObject *items = NULL;
+    if (PyUnicode_Check(protocol)) {
+      /* "a, b": split on commas; blanks around each name are dropped */
+      PyObject *comma = PyUnicode_FromString(",");
+      items = comma != NULL ? PyUnicode_Split(protocol, comma, -1) : NULL;
+      Py_XDECREF(comma);
+    } else if (PyBytes_Check(protocol) || PyByteArray_Check(protocol)) {
+      PyErr_SetString(PyExc_TypeError, "protocol must be str or an iterable of str");
+    } else {
+      items = PySequence_List(protocol);
+    }
+    if (items == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+      PyObject *item = PyList_GET_ITEM(items, i);
+      if (!PyUnicode_Check(item)) {
+        PyErr_Format(PyExc_TypeError, "protocol names must be str, not %.100s",
+                     Py_TYPE(item)->tp_name);
+        Py_DECREF(items);
+        goto fail;
+      }
+      PyObject *name = PyObject_CallMethod(item, "strip", "s", " \t");
+      Py_ssize_t n = 0;
+      const char *p = name != NULL ? PyUnicode_AsUTF8AndSize(name, &n) : NULL;
+      if (p != NULL && !mgio_is_token(p, (size_t) n)) {
+        PyErr_Format(PyExc_ValueError,
+                     "invalid WebSocket subprotocol %R (a token: not empty, no spaces, "
+                     "commas or other separators)",
+                     item);
+        p = NULL;
+      }
+      if (p != NULL && ((out->len > 0 && mbuf_append(out, ", ", 2) != 2) ||
+                        mbuf_append(out, p, (size_t) n) != (size_t) n)) {
+        PyErr_NoMemory();
+        p = NULL;
+      }
+      Py_XDECREF(name);
+      if (p == NULL) {
+        Py_DECREF(items);
+        goto fail;
+      }
+    }
+    Py_DECREF(items);
+  }
+  if (mbuf_append(out, "", 1) == 1) return 0;
+  PyErr_NoMemory();
+fail:
+  mbuf_free(out);
+  return -1;
+}
+
+static PyObject *Manager_connect_ws(ManagerObject *m, PyObject *args, PyObject *kwargs) {
+  static char *kwlist[] = {"url", "handler", "protocol", "headers", "deflate", NULL};
+  const char *url;
+  PyObject *handler = Py_None, *protocol = Py_None, *headers = Py_None;
+  int deflate = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|OOO$p:connect_ws", kwlist, &url,
+                                   &handler, &protocol, &headers, &deflate) ||
+      check_open(m) < 0 || check_handler(handler) < 0)
+    return NULL;
+  struct mbuf hb, pb;
+  mbuf_init(&hb, 0);
+  if (ws_protocols(protocol, &pb) < 0) return NULL;
+  if (mgio_format_headers(headers, &hb, MGIO_HDR_WEBSOCKET, NULL) < 0 ||
+      mbuf_append(&hb, "", 1) != 1) {
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    mbuf_free(&hb);
+    mbuf_free(&pb);
+    return NULL;
+  }
+  const char *err = NULL;
+  /* Without deflate: the handshake is made with MG_F_WEBSOCKET_NO_DEFRAG, which is what
+   * makes mg_send_websocket_handshake* leave permessage-deflate out of the offer (the
+   * offer goes out before the caller could change the connection's limits); the flag is
+   * taken off again before any frame can arrive. */
+  struct mg_connect_opts o = {.error_string = &err,
+                              .flags = deflate ? 0 : MG_F_WEBSOCKET_NO_DEFRAG};
+  struct mg_connection *nc = mg_connect_ws_opt(&m->mgr, mgio_dispatch, o, url,
+                                               pb.len > 1 ? pb.buf : NULL,
+                                               hb.len > 1 ? hb.buf : NULL);
+  mbuf_free(&hb);
+  mbuf_free(&pb);
+  if (nc == NULL) return connect_error(err, url);
+  nc->flags &= ~(unsigned long) MG_F_WEBSOCKET_NO_DEFRAG;
+  PyObject *conn = adopt(m, nc, handler);
+  if (conn != NULL && !deflate) {
+    ConnectionObject *co = (ConnectionObject *) conn;
+    co->limits = mg_http_default_limits();
+    co->limits.ws_deflate = 0;
+    co->has_limits = 1;
+    mg_http_set_limits(nc, &co->limits);
+  }
+  return conn;
+}
+
 static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
   if (check_open(m) < 0) return NULL;
   struct mg_connection *nc = mg_add_sock(&m->mgr, INVALID_SOCKET, mgio_dispatch);
@@ -621,7 +759,11 @@ static PyMethodDef Manager_methods[] = {
      "bind(address, handler=None, http=False)\n--\n\nListen on "
      "\"[tcp://|udp://][host]:port\"; port 0 picks a free one (see local_address). "
      "Accepted connections share the handler. With http=True they speak HTTP/1.1: the "
-     "handler gets EV_HTTP_REQUEST (and EV_HTTP_CHUNK) with an HttpMessage."},
+     "handler gets EV_HTTP_REQUEST (and EV_HTTP_CHUNK) with an HttpMessage; WebSocket "
+     "upgrades are accepted too (EV_WEBSOCKET_HANDSHAKE_REQUEST, _DONE, then "
+     "EV_WEBSOCKET_FRAME / _CONTROL_FRAME with a WebSocketMessage; answer with "
+     "send_ws). Connection.set_limits() on the listener sets the limits of the "
+     "connections it accepts."},
     {"connect", (PyCFunction) (void (*)(void)) Manager_connect, METH_VARARGS | METH_KEYWORDS,
      "connect(address, handler=None, http=False)\n--\n\nConnect without blocking; the "
      "handler gets EV_CONNECT with 0 or an error number first (-1: the name did not "
@@ -637,6 +779,20 @@ static PyMethodDef Manager_methods[] = {
      "text/plain unless a Content-Type is given). The handler gets EV_CONNECT, then "
      "EV_HTTP_CHUNK and EV_HTTP_REPLY with an HttpMessage. ValueError for a URL that "
      "does not parse or is not http://."},
+    {"connect_ws", (PyCFunction) (void (*)(void)) Manager_connect_ws,
+     METH_VARARGS | METH_KEYWORDS,
+     "connect_ws(url, handler=None, protocol=None, headers=None, *, deflate=True)\n--\n\n"
+     "Connect to a ws:// (or http://) URL and send the WebSocket upgrade request: Host, a "
+     "fresh Sec-WebSocket-Key, Sec-WebSocket-Protocol when `protocol` (a name, \"a, b\", "
+     "or a list of names) is given, an offer of permessage-deflate unless deflate=False, "
+     "Authorization: Basic for user:pass@ in the URL, and `headers` (a mapping or (name, "
+     "value) pairs; the handshake's own fields and control characters are refused with "
+     "ValueError). The handler gets EV_CONNECT, then EV_WEBSOCKET_HANDSHAKE_DONE with the "
+     "response (an HttpMessage: status 101 when the WebSocket is open - the reply's "
+     "Sec-WebSocket-Accept, Upgrade and subprotocol were checked; any other status, or 0 "
+     "for an invalid 101, and the connection closes), then EV_WEBSOCKET_FRAME and "
+     "EV_WEBSOCKET_CONTROL_FRAME with WebSocketMessages. ValueError for a URL that does "
+     "not parse or is wss://."},
     {"add_timer", (PyCFunction) Manager_add_timer, METH_O,
      "add_timer(handler, /)\n--\n\nA connection without a socket, for EV_TIMER events."},
     {"poll", (PyCFunction) (void (*)(void)) Manager_poll, METH_FASTCALL | METH_KEYWORDS,

@@ -4,7 +4,8 @@
 static int core_exec(PyObject *module) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
   if (mgio_mbuf_type_add(module, st) < 0 || mgio_connection_type_add(module, st) < 0 ||
-      mgio_manager_type_add(module, st) < 0 || mgio_http_message_type_add(module, st) < 0)
+      mgio_manager_type_add(module, st) < 0 || mgio_http_message_type_add(module, st) < 0 ||
+      mgio_ws_message_type_add(module, st) < 0)
     return -1;
   return PyModule_AddStringConstant(module, "__version__", MGIO_VERSION);
 }
@@ -15,7 +16,10 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg) {
   Py_VISIT(st->manager_type);
   Py_VISIT(st->connection_type);
   Py_VISIT(st->http_message_type);
+  Py_VISIT(st->ws_message_type);
   Py_VISIT(st->headers_class);
+  Py_VISIT(st->ws_ops);
+  Py_VISIT(st->ws_error_class);
   return 0;
 }
 
@@ -25,7 +29,10 @@ static int core_clear(PyObject *module) {
   Py_CLEAR(st->manager_type);
   Py_CLEAR(st->connection_type);
   Py_CLEAR(st->http_message_type);
+  Py_CLEAR(st->ws_message_type);
   Py_CLEAR(st->headers_class);
+  Py_CLEAR(st->ws_ops);
+  Py_CLEAR(st->ws_error_class);
   return 0;
 }
 

@@ -18,7 +18,10 @@ typedef struct {
   PyTypeObject *manager_type;
   PyTypeObject *connection_type;
   PyTypeObject *http_message_type;
+  PyTypeObject *ws_message_type;
   PyObject *headers_class;  /* mgio.headers.Headers, imported on first use */
+  PyObject *ws_ops;         /* mgio.WsOp members by opcode (16), made on first use */
+  PyObject *ws_error_class; /* mgio.websocket.WebSocketError, imported on first use */
 } mgio_state;
 
 /* The bit that stands for event `ev` in a handler's _mgio_events mask. Event numbers go
@@ -65,8 +68,13 @@ typedef struct {
   PyObject *endpoints;      /* list of (handler, events mask) entries the C endpoints point
                                at, kept alive here; shared by a listener with the
                                connections it accepts; or NULL */
-  PyObject *live_msg;       /* borrowed: the HttpMessage a handler is being shown now,
-                               whose views point into recv_mbuf; NULL otherwise */
+  PyObject *live_msg;       /* borrowed: the HttpMessage or WebSocketMessage a handler is
+                               being shown now, whose views point into recv_mbuf; NULL
+                               otherwise */
+  struct mg_http_limits limits; /* what set_limits() gave the C layer last (valid when
+                                   has_limits; else the C defaults apply) */
+  char has_limits;
+  unsigned char ws_send_op; /* opcode of a fragmented message being sent; 0: none */
   char head_request;        /* the last request dispatched on it was HEAD */
   PyObject *weakrefs;
 } ConnectionObject;
@@ -102,6 +110,7 @@ int mgio_mbuf_type_add(PyObject *module, mgio_state *st);
 int mgio_connection_type_add(PyObject *module, mgio_state *st);
 int mgio_manager_type_add(PyObject *module, mgio_state *st);
 int mgio_http_message_type_add(PyObject *module, mgio_state *st);
+int mgio_ws_message_type_add(PyObject *module, mgio_state *st);
 
 /* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
 unsigned int mgio_wanted_events(PyObject *handler);
@@ -171,10 +180,37 @@ struct http_message *mgio_http_message_get(mgio_state *st, PyObject *obj);
 /* 1 when the message is a HEAD request. */
 int mgio_http_message_is_head(const struct http_message *hm);
 
+/* ---- WebSocketMessage (ws_message_object.c) ------------------------------------- */
+
+/* A new WebSocketMessage showing *wm, whose payload stays valid only during the current
+ * handler call ("live"). New reference, or NULL with an exception. */
+PyObject *mgio_ws_message_new(mgio_state *st, const struct websocket_message *wm);
+
+/* 1 when `obj` is a WebSocketMessage. */
+int mgio_ws_message_check(mgio_state *st, PyObject *obj);
+
+/* Makes a live message self-contained (its payload copied into a bytes object, the one
+ * `data` made if any). On failure the message is invalidated and -1 is returned with an
+ * exception set. Nothing happens for a message already detached. */
+int mgio_ws_message_detach(PyObject *msg);
+
+/* As mgio_http_message_release, for a WebSocketMessage. 0, or -1 with an exception. */
+int mgio_ws_message_release(PyObject *msg);
+
+/* The payload and FIN|opcode flags of a WebSocketMessage (live or detached); valid until
+ * Python code next runs. 0, or -1 with RuntimeError (invalidated). */
+int mgio_ws_message_payload(PyObject *msg, const void **p, size_t *n, int *flags);
+
+/* The mgio.WsOp member for opcode `op` (0..15; a reserved one is a plain int). New
+ * reference, or NULL with an exception. */
+PyObject *mgio_ws_op(mgio_state *st, int op);
+
 /* ---- header fields given by Python code (http_headers.c) ------------------------ */
 
 #define MGIO_HDR_NO_FRAMING 1 /* refuse Content-Length and Transfer-Encoding */
 #define MGIO_HDR_REQUEST 2    /* connect_http: refuse those and Host (set from the URL) */
+#define MGIO_HDR_WEBSOCKET 4  /* connect_ws: as MGIO_HDR_REQUEST, and the handshake's own
+                                 fields (Upgrade, Connection, Sec-WebSocket-*) */
 
 /* Appends "Name: value\r\n" for each field of `headers` (None, a mapping - anything
  * with items() - or an iterable of (name, value) pairs) to `out`. Names must be RFC 9110

@@ -337,7 +337,7 @@ TEST(ws_bad_upgrades_refused) {
 /* ---- mgio's client against its server ------------------------------------------------ */
 
 struct ws_client {
-  int done_status, replies, closed;
+  int done_status, replies, closed, http_chunks;
   char echo[4096];
   size_t echo_len;
   int deflated;
@@ -345,6 +345,7 @@ struct ws_client {
 
 static void ws_client_handler(struct mg_connection *c, int ev, void *ev_data) {
   struct ws_client *wc = (struct ws_client *) c->user_data;
+  if (ev == MG_EV_HTTP_CHUNK) wc->http_chunks++; /* the 101 is no HTTP reply */
   if (ev == MG_EV_WEBSOCKET_HANDSHAKE_DONE) {
     struct http_message *hm = (struct http_message *) ev_data;
     wc->done_status = hm->resp_code;
@@ -380,7 +381,8 @@ static void client_round_trip(int deflate) {
   double deadline = mg_time() + 5;
   while (c != NULL && !wc.closed && mg_time() < deadline) mg_mgr_poll(&s.mgr, 1);
   int ok = c != NULL && wc.done_status == 101 && wc.replies == 1 && wc.echo_len == 3000 &&
-           wc.echo[0] == 'z' && wc.echo[2999] == 'z' && wc.closed && wc.deflated == deflate;
+           wc.echo[0] == 'z' && wc.echo[2999] == 'z' && wc.closed && wc.deflated == deflate &&
+           wc.http_chunks == 0;
   if (!ok) {
     fprintf(stderr, "deflate %d: status %d replies %d len %zu closed %d deflated %d\n", deflate,
             wc.done_status, wc.replies, wc.echo_len, wc.closed, wc.deflated);
@@ -404,4 +406,29 @@ TEST(ws_client_url_errors) {
   CHECK(mg_connect_ws_opt(&mgr, ws_client_handler, opts, "ftp://h/", NULL, NULL) == NULL);
   CHECK(mg_connect_ws_opt(&mgr, ws_client_handler, opts, "ws://h/", NULL, "X\r\nY") == NULL);
   mg_mgr_free(&mgr);
+}
+
+/* The idle Ping's time reaches mg_mgr_next_timer, so a loop that sleeps until then
+ * (an event loop driving the manager) wakes for it. */
+TEST(ws_idle_ping_is_a_timer) {
+  struct srv s;
+  CHECK(start(&s) == 0);
+  struct mg_http_limits lim = mg_http_default_limits();
+  lim.ws_ping_ms = 300;
+  mg_http_set_limits(s.lc, &lim);
+  int fd = ws_open(&s), closed;
+  CHECK(fd >= 0);
+  double next = mg_mgr_next_timer(&s.mgr), now = mg_time();
+  CHECK(next > now && next <= now + 0.31);
+  double t0 = mg_time();
+  size_t got = 0;
+  while (got == 0 && mg_time() < t0 + 2) {
+    mg_mgr_poll(&s.mgr, 1000); /* would sleep 1 s without the deadline */
+    ssize_t r = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+    got = r > 0 ? 1 : 0;
+  }
+  (void) closed;
+  CHECK(got == 1 && (unsigned char) in[0] == 0x89 && mg_time() - t0 < 0.9);
+  close(fd);
+  srv_stop(&s);
 }

@@ -11,10 +11,16 @@ The C core keeps the Mongoose 6 API; this package is its Python face:
   case-insensitive multi-mapping of header fields.
 - :class:`Mbuf`, the growable byte buffer behind every connection, with a writable buffer
   export (``memoryview``, ``socket.recv_into``).
-- :mod:`mgio.aio` drives a manager from an asyncio event loop.
+- WebSocket: ``Manager.bind(addr, handler, http=True)`` also accepts WebSocket upgrades
+  (:data:`EV_WEBSOCKET_HANDSHAKE_DONE`, then :data:`EV_WEBSOCKET_FRAME` with a
+  :class:`WebSocketMessage`; answer with ``conn.send_ws()``); ``Manager.connect_ws()``
+  opens a client; ``Connection.set_limits()`` sets the message size, fragment count,
+  ping interval and permessage-deflate; :class:`WsOp` names the opcodes.
+- :mod:`mgio.aio` drives a manager from an asyncio event loop, with ``connect_ws()`` and
+  ``serve_ws()`` for WebSocket in coroutines.
 """
 
-from ._core import Connection, HttpMessage, Manager, Mbuf
+from ._core import Connection, HttpMessage, Manager, Mbuf, WebSocketMessage
 from ._version import __version__
 from .client import Response, request
 from .events import (
@@ -40,10 +46,12 @@ from .events import (
     Event,
     Flag,
     HttpFlag,
+    WsOp,
     event_bit,
 )
 from .handler import Handler
 from .headers import Headers
+from .websocket import WebSocketClosed, WebSocketError, WebSocketHandshakeError
 
 time = Manager.time
 
@@ -77,6 +85,11 @@ __all__ = [
     "Manager",
     "Mbuf",
     "Response",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketMessage",
+    "WsOp",
     "__version__",
     "event_bit",
     "request",

@@ -3,10 +3,11 @@
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, SupportsIndex, overload
+from typing import Any, SupportsIndex, TypedDict, overload
 
 from typing_extensions import Buffer
 
+from .events import WsOp
 from .headers import Headers
 
 __version__: str
@@ -112,6 +113,54 @@ class HttpMessage:
     def basic_auth(self) -> tuple[str, str] | None:
         """(user, password) of a Basic Authorization field (not implemented yet)."""
 
+class WebSocketMessage:
+    """A WebSocket message or control frame given to a handler (EV_WEBSOCKET_FRAME,
+    EV_WEBSOCKET_CONTROL_FRAME). len(msg) is the payload length. Attributes are made on
+    first access; a message kept after the handler returns is copied out of the
+    connection's buffer then, and stays valid. conn.send_ws(msg) echoes it in place."""
+
+    @property
+    def data(self) -> bytes:
+        """The payload (for text: its UTF-8 bytes)."""
+    @property
+    def text(self) -> str:
+        """The payload decoded as UTF-8 (always works for a text message)."""
+    @property
+    def opcode(self) -> WsOp | int:
+        """TEXT or BINARY (CONTINUE for a later fragment with WEBSOCKET_NO_DEFRAG), or
+        CLOSE, PING, PONG."""
+    @property
+    def fin(self) -> bool:
+        """True for a whole message or a last fragment."""
+    @property
+    def is_text(self) -> bool: ...
+    @property
+    def is_binary(self) -> bool: ...
+    @property
+    def is_control(self) -> bool: ...
+    @property
+    def close_code(self) -> int | None:
+        """A Close frame's code (1005 when it had none); None for other frames."""
+    @property
+    def close_reason(self) -> str | None:
+        """A Close frame's reason; None for other frames."""
+    def __len__(self) -> int: ...
+    def __bytes__(self) -> bytes: ...
+
+class Limits(TypedDict):
+    """Connection.limits: the HTTP and WebSocket limits of an HTTP connection."""
+
+    request_line: int
+    header_section: int
+    max_headers: int
+    field_line: int
+    body: int
+    ws_max_message: int
+    ws_max_fragments: int
+    ws_ping_interval: float
+    ws_close_timeout: float
+    ws_deflate: bool
+
 class Connection:
     """A connection of a Manager: a listener, an outbound or accepted connection, or a
     timer. Made by Manager.bind / connect / add_timer or by an accepted client."""
@@ -146,6 +195,35 @@ class Connection:
         """Queue bytes; ConnectionError once closed."""
     def close(self, *, immediately: bool = False) -> None:
         """Close after the queued output is sent, or at once."""
+    @property
+    def is_websocket(self) -> bool:
+        """True while the connection is an open WebSocket (closing handshake included)."""
+    @property
+    def limits(self) -> Limits:
+        """The HTTP and WebSocket limits (a copy; change them with set_limits)."""
+    def set_limits(
+        self,
+        *,
+        request_line: int = ...,
+        header_section: int = ...,
+        max_headers: int = ...,
+        field_line: int = ...,
+        body: int = ...,
+        ws_max_message: int = ...,
+        ws_max_fragments: int = ...,
+        ws_ping_interval: float = ...,
+        ws_close_timeout: float = ...,
+        ws_deflate: bool = ...,
+    ) -> None:
+        """Change the limits of an HTTP connection or listener; keywords left out keep
+        their value. ValueError when it does not speak HTTP."""
+    def send_ws(
+        self, data: Buffer | str | WebSocketMessage, op: int | None = None, *, fin: bool = True
+    ) -> None:
+        """Queue a WebSocket frame: str as text, bytes-like as binary, a message with its
+        opcode, unless `op` says otherwise; fin=False starts a fragmented message."""
+    def ws_close(self, code: int | None = 1000, reason: str = "") -> None:
+        """Start the closing handshake with `code` and `reason` (<= 123 UTF-8 bytes)."""
     def set_timer(self, when: float, /) -> float:
         """Arm EV_TIMER at absolute time `when` (0 disarms); returns the previous value."""
     def reply(
@@ -212,7 +290,8 @@ class Manager:
     def bind(
         self, address: str, handler: EventHandler | None = None, http: bool = False
     ) -> Connection:
-        """Listen on address; with http=True the accepted connections speak HTTP/1.1."""
+        """Listen on address; with http=True the accepted connections speak HTTP/1.1 and
+        accept WebSocket upgrades."""
     def connect(
         self, address: str, handler: EventHandler | None = None, http: bool = False
     ) -> Connection:
@@ -226,6 +305,16 @@ class Manager:
         body: Buffer | str | None = None,
     ) -> Connection:
         """Connect to an http:// URL and send one request."""
+    def connect_ws(
+        self,
+        url: str,
+        handler: EventHandler | None = None,
+        protocol: str | Iterable[str] | None = None,
+        headers: HeaderFields | None = None,
+        *,
+        deflate: bool = True,
+    ) -> Connection:
+        """Connect to a ws:// URL and send the WebSocket upgrade request."""
     def add_timer(self, handler: EventHandler | None, /) -> Connection: ...
     def poll(self, timeout_ms: int = 0) -> int: ...
     def run(self) -> None: ...

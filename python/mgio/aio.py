@@ -15,6 +15,11 @@ An exception raised by a handler stops the driver; it is re-raised by ``wait()``
 ``raise_if_failed()`` and when the ``async with`` block exits.
 
 ``await mgio.aio.request(method, url, ...)`` is the asyncio twin of :func:`mgio.request`.
+
+WebSocket: ``async with mgio.aio.connect_ws(url) as ws`` opens a client
+(:func:`connect_ws`), ``async with mgio.aio.serve_ws(handler) as server`` serves one
+coroutine per connection (:func:`serve_ws`); both hand out :class:`WebSocket` objects
+with ``send``/``recv``/``async for``/``ping``/``close``.
 """
 
 from __future__ import annotations
@@ -23,9 +28,20 @@ import asyncio
 from types import TracebackType
 from typing import Any
 
+from ._aio_ws import WebSocket, WebSocketServer, connect_ws, serve_ws
 from ._core import Manager
 from .client import Response, _start
 from .headers import HeadersLike
+
+__all__ = [
+    "Driver",
+    "WebSocket",
+    "WebSocketServer",
+    "connect_ws",
+    "drive",
+    "request",
+    "serve_ws",
+]
 
 # Without an epoll descriptor (the poll(2) backend) the loop polls on this period.
 _FALLBACK_PERIOD = 0.005
@@ -122,13 +138,14 @@ class Driver:
             self.stop()
             return
         assert self._loop is not None
+        # next_timer() includes the C layer's own deadlines (a WebSocket's idle Ping and
+        # close wait, a lingering close), so nothing is polled in vain while idle.
+        now = self.manager.time()
         due = self.manager.next_timer()
         if self._fd < 0:
-            due = min(due, self.manager.time() + _FALLBACK_PERIOD) if due else (
-                self.manager.time() + _FALLBACK_PERIOD)
+            due = min(due, now + _FALLBACK_PERIOD) if due else now + _FALLBACK_PERIOD
         if due:
-            delay = max(0.0, due - self.manager.time())
-            self._timer = self._loop.call_later(delay, self._poll)
+            self._timer = self._loop.call_later(max(0.0, due - now), self._poll)
 
 
 def drive(manager: Manager) -> Driver:

@@ -18,10 +18,15 @@ class Event(enum.IntEnum):
     HTTP_REQUEST = 100  #: a complete request (server); data is an HttpMessage
     HTTP_REPLY = 101  #: a complete response (client); data is an HttpMessage
     HTTP_CHUNK = 102  #: body bytes so far (both sides); data is an HttpMessage
-    WEBSOCKET_HANDSHAKE_REQUEST = 111  #: a WebSocket upgrade request (server)
-    WEBSOCKET_HANDSHAKE_DONE = 112  #: the WebSocket handshake completed
-    WEBSOCKET_FRAME = 113  #: a WebSocket data message
-    WEBSOCKET_CONTROL_FRAME = 114  #: a WebSocket control frame (ping, pong, close)
+    #: a valid WebSocket upgrade request (server); data is an HttpMessage. Refuse it
+    #: with conn.send_error() or conn.close(); otherwise 101 follows
+    WEBSOCKET_HANDSHAKE_REQUEST = 111
+    #: the handshake ended; data is an HttpMessage: the request (server), or the
+    #: response (client: status 101 when open, else the refusal and a close)
+    WEBSOCKET_HANDSHAKE_DONE = 112
+    WEBSOCKET_FRAME = 113  #: a whole data message; data is a WebSocketMessage
+    #: a control frame (Close, Ping, Pong); data is a WebSocketMessage
+    WEBSOCKET_CONTROL_FRAME = 114
     HTTP_MULTIPART_REQUEST = 121  #: the head of a multipart/form-data request
     HTTP_PART_BEGIN = 122  #: a part of a multipart body starts
     HTTP_PART_DATA = 123  #: bytes of the current part
@@ -79,6 +84,18 @@ class Flag(enum.IntFlag):
     USER_4 = 1 << 23
     USER_5 = 1 << 24
     USER_6 = 1 << 25
+
+
+class WsOp(enum.IntEnum):
+    """WebSocket opcodes (the C WEBSOCKET_OP_*): ``WebSocketMessage.opcode`` and the
+    ``op`` of ``Connection.send_ws``."""
+
+    CONTINUE = 0  #: a later fragment of a message (sent with send_ws(..., fin=...))
+    TEXT = 1  #: a text message (UTF-8)
+    BINARY = 2  #: a binary message
+    CLOSE = 8  #: the closing handshake (a code and a reason)
+    PING = 9  #: answered with a PONG carrying the same payload (mgio does it)
+    PONG = 10  #: the answer to a PING, or a unidirectional heartbeat
 
 
 class HttpFlag(enum.IntFlag):

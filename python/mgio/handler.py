@@ -18,6 +18,10 @@ _METHODS = {
     Event.HTTP_REQUEST: "on_http_request",
     Event.HTTP_REPLY: "on_http_reply",
     Event.HTTP_CHUNK: "on_http_chunk",
+    Event.WEBSOCKET_HANDSHAKE_REQUEST: "on_ws_handshake_request",
+    Event.WEBSOCKET_HANDSHAKE_DONE: "on_ws_open",
+    Event.WEBSOCKET_FRAME: "on_ws_message",
+    Event.WEBSOCKET_CONTROL_FRAME: "on_ws_control",
 }
 
 # The table is indexed by event number (a tuple lookup is the cheapest dispatch).
@@ -42,9 +46,16 @@ class Handler:
     ``on_poll(conn, now)`` (with ``Manager(poll_events=True)``), and on HTTP connections
     ``on_http_request(conn, msg)`` (server), ``on_http_reply(conn, msg)`` (client) and
     ``on_http_chunk(conn, msg)`` (body bytes as they arrive, both sides), where ``msg``
-    is an :class:`mgio.HttpMessage`. An instance is a handler: pass it to
-    ``Manager.bind``, ``Manager.connect``, ``Manager.connect_http`` or
-    ``Connection.register_endpoint``; one instance may serve many connections.
+    is an :class:`mgio.HttpMessage`. WebSocket: ``on_ws_handshake_request(conn, msg)``
+    (server: a valid upgrade request, an HttpMessage; refuse it with
+    ``conn.send_error()``), ``on_ws_open(conn, msg)`` (the handshake ended: the request
+    on a server; the response on a client, whose ``msg.status`` is 101 when the
+    WebSocket is open), ``on_ws_message(conn, msg)`` and ``on_ws_control(conn, msg)``
+    (a whole data message, and a Close/Ping/Pong frame: a
+    :class:`mgio.WebSocketMessage`). An instance is a handler: pass it to
+    ``Manager.bind``, ``Manager.connect``, ``Manager.connect_http``,
+    ``Manager.connect_ws`` or ``Connection.register_endpoint``; one instance may serve
+    many connections.
     """
 
     # Per class: a bit per event the class handles (events.event_bit), and the function

@@ -291,3 +291,58 @@ def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         yield s.getsockname()[1]
+
+
+# ---- WebSocket: payloads, an asyncio loop on a background thread -----------------------
+
+
+def ws_payload(kind: str, n: int) -> str | bytes:
+    """A message of exactly `n` bytes on the wire: for "text" a str whose UTF-8 takes n
+    bytes, with 2- and 3-byte characters (so that fragments and frames split inside
+    characters), for "binary" bytes of every value."""
+    if kind == "binary":
+        return bytes(i * 7 % 256 for i in range(256)) * (n // 256) + bytes(range(n % 256))
+    unit = "aé€"  # 1 + 2 + 3 bytes
+    text = unit * (n // 6)
+    return text + "a" * (n - len(text.encode()))
+
+
+class LoopThread:
+    """An asyncio event loop running on a background thread, for peers that are asyncio
+    servers (websockets, aiohttp) while the test thread polls an mgio Manager:
+    ``with LoopThread() as lt: lt.run(coro, timeout)``. At exit the loop stops and the
+    thread is joined (bounded)."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def run(self, coro: Any, timeout: float = 10.0) -> Any:
+        """Runs `coro` on the loop and returns its result (TimeoutError after `timeout`)."""
+        import asyncio
+
+        fut = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self.loop)
+        return fut.result(timeout + 5)
+
+    def __enter__(self) -> LoopThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import asyncio
+
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks, timeout=5) if tasks else None
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            assert not self._thread.is_alive(), "the loop thread did not stop"
+            self.loop.close()
