@@ -68,6 +68,8 @@ struct mg__ws {
   double close_deadline;          /* after our Close: when to stop waiting for theirs */
   double last_input;              /* when frames last arrived (for the idle Ping) */
   char *offered_protocols;        /* client: Sec-WebSocket-Protocol sent (heap), or NULL */
+  char *chosen_protocol;          /* server: mg_websocket_select_protocol's (heap), or NULL */
+  unsigned char protocol_chosen;  /* server: mg_websocket_select_protocol was called */
   unsigned char hdr_len;          /* header length of the frame being received; 0: none */
   unsigned char msg_op;           /* opcode of the message being received; 0: none */
   unsigned char msg_deflated;     /* it is compressed (RSV1 on its first frame) */

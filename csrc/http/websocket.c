@@ -64,6 +64,8 @@ void mg__ws_free(struct mg__ws *w) {
   w->deflate = NULL;
   free(w->offered_protocols);
   w->offered_protocols = NULL;
+  free(w->chosen_protocol);
+  w->chosen_protocol = NULL;
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -478,9 +480,43 @@ static int server_deflate(struct mg_connection *c, struct mg__http *h, struct ht
   return 0;
 }
 
+/* Whether the client offered `name` in its Sec-WebSocket-Protocol field(s). */
+static int client_offered(struct http_message *hm, const char *name) {
+  struct mg_str want = mg_mk_str(name);
+  for (size_t i = 0; i < hm->num_headers; i++) {
+    struct mg_str list = hm->header_values[i], v;
+    if (mg_vcasecmp(&hm->header_names[i], "Sec-WebSocket-Protocol") != 0) continue;
+    while ((list = mg_next_comma_list_entry_n(list, &v, NULL)).p != NULL) {
+      v = mg_strstrip(v);
+      if (mg_strcmp(v, want) == 0) return 1;
+    }
+  }
+  return 0;
+}
+
+void mg_websocket_select_protocol(struct mg_connection *nc, const char *protocol) {
+  struct mg__http *h = mg__http_state(nc);
+  if (h == NULL || (h->flags & MG__H_CLIENT)) return;
+  free(h->ws.chosen_protocol);
+  h->ws.chosen_protocol = NULL;
+  h->ws.protocol_chosen = 1;
+  if (protocol == NULL || *protocol == '\0') return;
+  size_t n = strlen(protocol) + 1;
+  h->ws.chosen_protocol = (char *) malloc(n);
+  if (h->ws.chosen_protocol != NULL) memcpy(h->ws.chosen_protocol, protocol, n);
+}
+
+/* The subprotocol the 101 names: the handler's valid choice, or the first offer. */
+static struct mg_str answer_protocol(struct mg__http *h, struct http_message *hm) {
+  const char *chosen = h->ws.chosen_protocol;
+  if (!h->ws.protocol_chosen) return first_protocol(hm);
+  if (chosen != NULL && client_offered(hm, chosen)) return mg_mk_str(chosen);
+  return mg_mk_str_n("", 0);
+}
+
 static void send_101(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
   struct mg_str *key = mg_get_http_header(hm, "Sec-WebSocket-Key");
-  struct mg_str protocol = first_protocol(hm);
+  struct mg_str protocol = answer_protocol(h, hm);
   char accept[29], deflate[160];
   mg__ws_accept_key(key->p, key->len, accept);
   int compress = server_deflate(c, h, hm, deflate, sizeof(deflate));
@@ -510,6 +546,8 @@ void mg__ws_server_upgrade(struct mg_connection *c, struct mg__http *h,
     return;
   }
   if (c->send_mbuf.len == queued) send_101(c, h, hm); /* unless it answered itself */
+  free(h->ws.chosen_protocol);
+  h->ws.chosen_protocol = NULL;
   c->flags |= MG_F_IS_WEBSOCKET;
   h->ws.last_input = mg_time();
   mg__call(c, mg__http_handler_for(c, h), MG_EV_WEBSOCKET_HANDSHAKE_DONE, hm);

@@ -1290,8 +1290,9 @@ void mg_serve_http(struct mg_connection *nc, struct http_message *hm,
  * "Sec-WebSocket-Version: 13" (another version) or 400, and closed (mgio fix: Mongoose
  * 6 upgraded any request carrying a key). The handler may refuse (mg_http_send_error,
  * or close), or answer the handshake itself (then no automatic 101 is sent). Otherwise
- * mgio answers 101 with Sec-WebSocket-Accept, the first subprotocol the client offered
- * and, when offered and enabled, permessage-deflate. Then MG_F_IS_WEBSOCKET is set,
+ * mgio answers 101 with Sec-WebSocket-Accept, a subprotocol (the client's first offer,
+ * or the one chosen with mg_websocket_select_protocol) and, when offered and enabled,
+ * permessage-deflate. Then MG_F_IS_WEBSOCKET is set,
  * MG_EV_WEBSOCKET_HANDSHAKE_DONE fires (with the request), and bytes that followed the
  * request are read as frames.
  *
@@ -1394,6 +1395,12 @@ void mg_send_websocket_framev(struct mg_connection *nc, int op_and_flags,
 /* As mg_send_websocket_frame with a printf-formatted payload; nothing when it is empty. */
 void mg_printf_websocket_frame(struct mg_connection *nc, int op_and_flags, const char *fmt,
                                ...) MG_PRINTF_LIKE(3, 4);
+
+/* mgio extension: during MG_EV_WEBSOCKET_HANDSHAKE_REQUEST, chooses the subprotocol the
+ * automatic 101 names: `protocol` must be one the client offered (otherwise, or for
+ * NULL or "", the 101 names none). Without a call, the 101 names the client's first
+ * offer (as Mongoose 6 did). */
+void mg_websocket_select_protocol(struct mg_connection *nc, const char *protocol);
 
 /* mgio extension: starts the closing handshake with `code` (a valid close code, or 0 for
  * none) and a UTF-8 `reason` of up to 123 bytes (longer is cut at a character

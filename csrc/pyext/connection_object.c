@@ -533,6 +533,24 @@ static PyObject *Connection_ws_close(ConnectionObject *co, PyObject *args, PyObj
   Py_RETURN_NONE;
 }
 
+static PyObject *Connection_ws_select_protocol(ConnectionObject *co, PyObject *name) {
+  const char *text = NULL;
+  if (name != Py_None) {
+    Py_ssize_t n;
+    if (!PyUnicode_Check(name))
+      return PyErr_Format(PyExc_TypeError, "a subprotocol is a str or None, not %.100s",
+                          Py_TYPE(name)->tp_name);
+    text = PyUnicode_AsUTF8AndSize(name, &n);
+    if (text == NULL) return NULL;
+    if (strlen(text) != (size_t) n)
+      return PyErr_Format(PyExc_ValueError, "the subprotocol contains a NUL character");
+  }
+  struct mg_connection *nc = open_conn(co);
+  if (nc == NULL) return NULL;
+  mg_websocket_select_protocol(nc, text);
+  Py_RETURN_NONE;
+}
+
 static PyObject *Connection_get_is_websocket(ConnectionObject *co, void *closure) {
   (void) closure;
   return PyBool_FromLong(co->nc != NULL && (co->nc->flags & MG_F_IS_WEBSOCKET));
@@ -991,6 +1009,10 @@ static PyMethodDef Connection_methods[] = {
      "message given as bytes that are not UTF-8, or a fragment out of order; WebSocketError when the "
      "connection is not an open WebSocket or its closing handshake has started; "
      "ConnectionError once it is closed."},
+    {"ws_select_protocol", (PyCFunction) Connection_ws_select_protocol, METH_O,
+     "ws_select_protocol(name)\n--\n\nIn on_ws_handshake_request: the subprotocol the "
+     "101 answer names - one the client offered; None (or one it did not offer) names "
+     "none. Without a call the 101 names the client's first offer."},
     {"ws_close", (PyCFunction) (void (*)(void)) Connection_ws_close,
      METH_VARARGS | METH_KEYWORDS,
      "ws_close(code=1000, reason=\"\")\n--\n\nStart the WebSocket closing handshake: "

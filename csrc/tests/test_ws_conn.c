@@ -432,3 +432,32 @@ TEST(ws_idle_ping_is_a_timer) {
   close(fd);
   srv_stop(&s);
 }
+
+static const char *choice; /* what the handler below selects */
+
+static void choosing_handler(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_WEBSOCKET_HANDSHAKE_REQUEST) mg_websocket_select_protocol(c, choice);
+  ws_echo(c, ev, ev_data);
+}
+
+/* The handler picks the subprotocol; one the client did not offer names none. */
+TEST(ws_handler_selects_protocol) {
+  const char *choices[] = {"superchat", "nope", NULL, "chat"};
+  const char *want[] = {"Sec-WebSocket-Protocol: superchat\r\n", NULL, NULL,
+                        "Sec-WebSocket-Protocol: chat\r\n"};
+  struct srv s;
+  CHECK(start(&s) == 0);
+  s.lc->handler = choosing_handler;
+  for (int i = 0; i < 4; i++) {
+    choice = choices[i];
+    int fd = ws_open(&s);
+    CHECK(fd >= 0);
+    if (want[i] != NULL) {
+      CHECK(strstr(in, want[i]) != NULL);
+    } else {
+      CHECK(strstr(in, "Sec-WebSocket-Protocol") == NULL);
+    }
+    close(fd);
+  }
+  srv_stop(&s);
+}

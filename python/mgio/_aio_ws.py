@@ -9,9 +9,7 @@ Every connection is an mgio connection whose handler is its :class:`WebSocket`; 
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
-import hashlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
@@ -37,7 +35,6 @@ from .websocket import WebSocketClosed, WebSocketError, WebSocketHandshakeError
 
 __all__ = ["WebSocket", "WebSocketServer", "connect_ws", "serve_ws"]
 
-_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CLOSING = Flag.SEND_AND_CLOSE | Flag.CLOSE_IMMEDIATELY
 
 
@@ -643,17 +640,7 @@ class WebSocketServer:
         chosen: str | None = offered[0] if offered else None
         if self._subprotocols is not None:
             chosen = next((p for p in offered if p in self._subprotocols), None)
-            if offered and chosen != offered[0]:
-                # mgio's automatic 101 names the client's first choice: answer here
-                key = msg.header("Sec-WebSocket-Key", "")
-                accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
-                head = (
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                    f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
-                )
-                if chosen is not None:
-                    head += f"Sec-WebSocket-Protocol: {chosen}\r\n"
-                conn.send((head + "\r\n").encode())
+            conn.ws_select_protocol(chosen)
         self._chosen[conn] = chosen
 
     def _open(self, conn: Connection, msg: HttpMessage) -> None:

@@ -222,6 +222,9 @@ class Connection:
     ) -> None:
         """Queue a WebSocket frame: str as text, bytes-like as binary, a message with its
         opcode, unless `op` says otherwise; fin=False starts a fragmented message."""
+    def ws_select_protocol(self, name: str | None, /) -> None:
+        """In on_ws_handshake_request: the subprotocol the 101 names (one the client
+        offered; None names none)."""
     def ws_close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake with `code` and `reason` (<= 123 UTF-8 bytes)."""
     def set_timer(self, when: float, /) -> float:

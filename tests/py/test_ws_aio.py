@@ -149,6 +149,9 @@ def test_serve_ws_subprotocols(server_protocols, offer, chosen):
             async with websockets_connect(server.url, subprotocols=offer, proxy=None) as ws:
                 assert ws.subprotocol == chosen
                 assert await asyncio.wait_for(ws.recv(), 5) == "hello"
+                # whichever subprotocol is chosen, compression is still negotiated
+                extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+                assert extensions.startswith("permessage-deflate")
             # mgio's own client checks the answer too
             async with mgio.aio.connect_ws(server.url, protocol=offer) as mws:
                 assert mws.subprotocol == chosen
