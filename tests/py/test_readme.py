@@ -27,3 +27,5 @@ def test_readme_python_examples_run(capsys):
     out = capsys.readouterr().out
     assert "b'hello'" in out  # the echo example
     assert "200 b'hello, mgio'" in out  # the HTTP example
+    assert "hello, websocket\n" in out  # the WebSocket example
+    assert "ping?\n" in out  # the asyncio WebSocket example
