@@ -41,6 +41,7 @@ static void free_state(void *p) {
   if (h == NULL) return;
   end_stream(h);
   mg__ws_free(&h->ws);
+  mg__mp_free(h);
   mg__http_free_endpoints(h->endpoints);
   free(h);
 }
@@ -334,6 +335,9 @@ static int read_head(struct mg_connection *c, struct mg__http *h) {
     mg__http_reject(c, h, 500, NULL);
     return 0;
   }
+  int mp = mg__mp_begin(c, h, &hm);
+  if (mp < 0) return 0; /* refused: the glue answered */
+  if (mp > 0) h->flags |= MG__H_MULTIPART | MG__H_STREAMING;
   return read_body(c, h, 0, &hm); /* with the head just parsed: not parsed twice */
 }
 
@@ -453,6 +457,39 @@ static void finish(struct mg_connection *c, struct mg__http *h, struct http_mess
   }
 }
 
+/* A multipart body: the new bytes go to the parser; what it consumed leaves the buffer.
+ * Returns 1 when the request is complete (the next may follow), else 0. */
+static int feed_multipart(struct mg_connection *c, struct mg__http *h, struct http_message *hm,
+                          int state) {
+  size_t used = mg__mp_feed(c, h, c->recv_mbuf.buf + h->head_len, h->kept, state == BODY_DONE);
+  if (used > h->kept) used = h->kept;
+  mg__mbuf_cut(&c->recv_mbuf, h->head_len, used);
+  h->kept -= used;
+  if (c->flags & (MG_F_CLOSE_IMMEDIATELY | MG_F_SEND_AND_CLOSE) || h->phase == MG__HTTP_DRAIN)
+    return 0;
+  if (state != BODY_DONE) {
+    if (h->kept > h->limits.body) { /* the handler leaves data unconsumed: bounded */
+      mg__http_reject(c, h, 413, NULL);
+      return 0;
+    }
+    maybe_continue(c, h, hm);
+    return 0;
+  }
+  h->flags &= ~MG__H_MULTIPART;
+  mg__mp_free(h);
+  int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
+  mbuf_remove(&c->recv_mbuf, h->head_len + h->kept);
+  h->head_len = h->kept = h->offered = 0;
+  h->phase = MG__HTTP_HEAD;
+  set_unanswered(c, h, c->send_mbuf.len == 0 && h->stream.pump == NULL);
+  if (last) {
+    stop_reading(c, h);
+    h->flags |= MG__H_ANSWER_PENDING;
+    check_answer(c, h);
+  }
+  return 1;
+}
+
 /* Whether the body kept (or, unless the handler streams, announced) exceeds the limit. */
 static int over_limit(const struct mg__http *h, const struct http_message *hm) {
   int64_t length = body_length(h, hm);
@@ -478,6 +515,7 @@ static int read_body(struct mg_connection *c, struct mg__http *h, int at_close,
     mg__http_reject(c, h, 400, NULL);
     return 0;
   }
+  if (h->flags & MG__H_MULTIPART) return feed_multipart(c, h, hm, state);
   if (state == BODY_MORE && (h->flags & MG__H_OFFERED) && h->kept == kept_before) return 0;
   unsigned long was_closing = c->flags & MG_F_CLOSE_IMMEDIATELY; /* set at close time */
   if ((h->flags & MG__H_CLIENT) && h->ws.awaiting && state == BODY_DONE) {
@@ -569,6 +607,7 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   if (h == NULL || ev == MG_EV_CLOSE) {
     if (h != NULL) {
       finish_at_close(c, h);
+      if (h->flags & MG__H_MULTIPART) mg__mp_abort(c, h);
       end_stream(h);
       if (h->ep_handler != NULL && h->ep_handler != c->handler)
         mg__call(c, h->ep_handler, ev, ev_data);

@@ -48,6 +48,7 @@ struct mg__http_endpoint {
 #define MG__H_UNANSWERED 4096u    /* server: the last request's handler queued nothing */
 #define MG__H_REQ_LAST 8192u      /* server: the request being answered is the last */
 #define MG__H_REQ_KEEP_10 16384u  /* server: it is HTTP/1.0 with keep-alive */
+#define MG__H_MULTIPART 32768u    /* server: the body goes to the multipart parser */
 
 /* Where the connection is in the current message. */
 enum mg__http_phase {
@@ -101,6 +102,7 @@ struct mg__http {
   unsigned int flags; /* MG__H_* */
   unsigned char phase; /* enum mg__http_phase */
   struct mg__ws ws;    /* used once MG_F_IS_WEBSOCKET is set (or a client awaits it) */
+  struct mg__mp_conn *mp; /* the multipart stream of the current request, or NULL */
 };
 
 /* The HTTP state of `c`, or NULL when `c` does not speak HTTP. */
@@ -153,6 +155,30 @@ double mg__ws_deadline(const struct mg__http *h);
 
 /* Releases what the WebSocket state holds. */
 void mg__ws_free(struct mg__ws *w);
+
+/* ---- streaming multipart (multipart_conn.c) ---- */
+
+struct mg__mp_conn; /* the multipart state of one request */
+
+/* Server, when the head `hm` is complete (endpoint routed, auth passed): when its
+ * Content-Type is multipart/... and MG_ENABLE_HTTP_STREAMING_MULTIPART, starts the
+ * stream (h->mp, MG_EV_HTTP_MULTIPART_REQUEST) and returns 1; returns 0 for any other
+ * request; -1 when it refused the request (a 400 was sent, the connection ends). */
+int mg__mp_begin(struct mg_connection *c, struct mg__http *h, struct http_message *hm);
+
+/* Feeds the n body bytes at `data` (de-chunked; the first ones are those left
+ * unconsumed last time) to the stream, delivering MG_EV_HTTP_PART_* events. `final`
+ * says the body is complete: then MG_EV_HTTP_MULTIPART_REQUEST_END follows (status -1,
+ * and a 400 answer, when the final boundary was missing or the body malformed).
+ * Returns how many bytes were consumed; the rest is offered again with more. */
+size_t mg__mp_feed(struct mg_connection *c, struct mg__http *h, const char *data, size_t n,
+                   int final);
+
+/* The connection closes mid-stream: PART_END and MULTIPART_REQUEST_END with status -1. */
+void mg__mp_abort(struct mg_connection *c, struct mg__http *h);
+
+/* Releases h->mp (NULL allowed). */
+void mg__mp_free(struct mg__http *h);
 
 /* The parts of an http:// or ws:// URL a request needs (client.c). */
 struct mg__target {
