@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "../net/internal.h"
+#include "auth.h"
 #include "http_internal.h"
 
 static void http_handler(struct mg_connection *c, int ev, void *ev_data);
@@ -119,7 +120,7 @@ static void linger_step(struct mg_connection *c, struct mg__http *h) {
     h->flags |= MG__H_SHUT;
     h->linger_until = mg_time() + MG__HTTP_LINGER_S;
     if (shutdown(c->sock, SHUT_WR) != 0) mg__mark_closing(c, 0);
-  } else if (mg_time() > h->linger_until) {
+  } else if (c->mgr->now > h->linger_until) {
     mg__mark_closing(c, 0);
   }
 }
@@ -328,12 +329,16 @@ static int read_head(struct mg_connection *c, struct mg__http *h) {
     return 0;
   }
   begin_body(c, h, &hm, (size_t) n);
-  if (h->ep_auth_file) {
-    /* Digest auth for endpoints lands with issue 6; until then a guarded endpoint is
-     * refused rather than served unguarded (and the endpoint never hears of it). */
-    h->ep_handler = NULL;
-    mg__http_reject(c, h, 500, NULL);
-    return 0;
+  if (h->ep_auth_file) { /* Digest auth (auth.c): refused -> 401 or 500, then close */
+    const struct mg__http_endpoint *ep = mg__http_find_endpoint(c->listener, hm.uri);
+    if (ep == NULL || !mg__auth_endpoint(c, &hm, ep->opts.auth_domain, ep->opts.auth_file)) {
+      if (ep == NULL) mg_http_send_error(c, 500, NULL);
+      h->ep_handler = NULL; /* the endpoint never hears of the request */
+      adopt_close(c, h);
+      h->flags &= ~(MG__H_ANSWER_PENDING | MG__H_CHUNKED_REPLY);
+      stop_reading(c, h);
+      return 0;
+    }
   }
   int mp = mg__mp_begin(c, h, &hm);
   if (mp < 0) return 0; /* refused: the glue answered */
@@ -457,6 +462,8 @@ static void finish(struct mg_connection *c, struct mg__http *h, struct http_mess
   }
 }
 
+static int closing(const struct mg_connection *c);
+
 /* A multipart body: the new bytes go to the parser; what it consumed leaves the buffer.
  * Returns 1 when the request is complete (the next may follow), else 0. */
 static int feed_multipart(struct mg_connection *c, struct mg__http *h, struct http_message *hm,
@@ -465,8 +472,7 @@ static int feed_multipart(struct mg_connection *c, struct mg__http *h, struct ht
   if (used > h->kept) used = h->kept;
   mg__mbuf_cut(&c->recv_mbuf, h->head_len, used);
   h->kept -= used;
-  if (c->flags & (MG_F_CLOSE_IMMEDIATELY | MG_F_SEND_AND_CLOSE) || h->phase == MG__HTTP_DRAIN)
-    return 0;
+  if (closing(c) || h->phase == MG__HTTP_DRAIN) return 0; /* not for a client's EOF */
   if (state != BODY_DONE) {
     if (h->kept > h->limits.body) { /* the handler leaves data unconsumed: bounded */
       mg__http_reject(c, h, 413, NULL);

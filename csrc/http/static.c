@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../net/internal.h"
+#include "auth.h"
 #include "http_internal.h"
 #include "static_internal.h"
 
@@ -538,6 +539,124 @@ static void serve_folder(const struct mg__static_req *r, const struct serve_conf
   mg__static_send_listing(r, real_root, dir, mg_mk_str(rel), c->hidden, c->auth_file);
 }
 
+/* ---- Digest authentication (auth.c) ----------------------------------------------- */
+
+/* The realm, or NULL when auth_domain is not set. */
+static const char *realm_of(const struct mg_serve_http_opts *o) {
+  return o->auth_domain != NULL && o->auth_domain[0] != '\0' ? o->auth_domain : NULL;
+}
+
+/* Answers a refused request: 401 with a challenge (stale=true when the nonce expired),
+ * or 500 when no challenge can be made (no realm, or one that cannot be sent). */
+static void refuse(const struct mg__static_req *r, const char *realm, int stale) {
+  char *field = mg__auth_challenge(realm, stale);
+  if (field == NULL) {
+    mg__static_send_status(r, 500, NULL, "auth not available");
+  } else {
+    mg__static_send_status(r, 401, field, NULL);
+  }
+  free(field);
+}
+
+/* global_auth_file guards every request (a missing or unreadable file refuses all).
+ * Returns 1 when it answered. */
+static int global_auth(const struct mg__static_req *r, const struct mg_serve_http_opts *o) {
+  int stale = 0;
+  if (o->global_auth_file == NULL) return 0;
+  if (realm_of(o) != NULL &&
+      mg__auth_check_file(r->hm, realm_of(o), o->global_auth_file, &stale) == 1) {
+    return 0;
+  }
+  refuse(r, realm_of(o), stale);
+  return 1;
+}
+
+/* The canonical folder whose password files guard the target `rel`: the target itself
+ * when it is a folder inside the root, else the folder holding it; for a target that
+ * does not exist (or leads out of the root), its deepest existing ancestor inside the
+ * root. A heap string, or NULL when memory runs out. */
+static char *guarded_folder(const char *root, const char *real_root, const char *rel,
+                            size_t rel_len) {
+  size_t n = rel_len;
+  for (;;) {
+    char *part = strdup(rel);
+    if (part == NULL) return NULL;
+    part[n] = '\0';
+    char *joined = concat(root, part);
+    free(part);
+    if (joined == NULL) return NULL;
+    char *real = realpath(joined, NULL);
+    free(joined);
+    struct stat st;
+    if (real != NULL && mg__static_path_within(real_root, real) && stat(real, &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) *strrchr(real, '/') = '\0'; /* within the root: not "/" */
+      if (real[0] == '\0') strcpy(real, "/");
+      return real;
+    }
+    free(real);
+    if (n <= 1) return strdup(real_root);
+    while (n > 1 && rel[n - 1] == '/') n--; /* drop the last segment */
+    while (n > 1 && rel[n - 1] != '/') n--;
+  }
+}
+
+/* The per-directory password file: the nearest one found in the target's canonical
+ * folder or any folder above it, up to the root (so a file guards its folder's whole
+ * subtree; Mongoose 6 looked in the target's own folder only). Without auth_domain,
+ * the default ".htpasswd" guards nothing (Mongoose 6: no realm, no check; the file
+ * stays hidden), while an explicitly named file that exists refuses with 500. Returns
+ * 1 when it answered. */
+static int folder_auth(const struct mg__static_req *r, const struct serve_conf *c,
+                       const struct mg_serve_http_opts *o, const char *real_root,
+                       const char *rel, size_t rel_len) {
+  const char *realm = realm_of(o);
+  int explicit_file = o->per_directory_auth_file != NULL && o->per_directory_auth_file[0];
+  if (realm == NULL && !explicit_file) return 0;
+  char *dir = guarded_folder(c->root, real_root, rel, rel_len);
+  int answered = 1;
+  if (dir == NULL) {
+    mg__static_send_status(r, 500, NULL, NULL);
+    return 1;
+  }
+  for (;;) {
+    char *file = concat(dir, "/");
+    char *path = file != NULL ? concat(file, c->auth_file) : NULL;
+    free(file);
+    if (path == NULL) {
+      mg__static_send_status(r, 500, NULL, NULL);
+      break;
+    }
+    int stale = 0, ok = mg__auth_check_file(r->hm, realm, path, &stale);
+    free(path);
+    if (ok == 1) {
+      answered = 0;
+      break;
+    }
+    if (ok != MG__AUTH_MISSING) { /* refused, or a file that cannot be read */
+      refuse(r, realm, stale);
+      break;
+    }
+    if (strcmp(dir, real_root) == 0) {
+      answered = 0; /* no password file anywhere up to the root */
+      break;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash++; /* the parent is "/" */
+    *slash = '\0';
+  }
+  free(dir);
+  return answered;
+}
+
+/* 1 when the canonical path `real` is global_auth_file itself (never served). */
+static int is_global_file(const struct mg_serve_http_opts *o, const char *real) {
+  if (o->global_auth_file == NULL) return 0;
+  char *g = realpath(o->global_auth_file, NULL);
+  int same = g != NULL && strcmp(g, real) == 0;
+  free(g);
+  return same;
+}
+
 /* Checks that come before the target is looked at: ACL, auth, method. Returns 1 when
  * it answered. */
 static int answer_early(const struct mg__static_req *r, const struct mg_serve_http_opts *o) {
@@ -546,12 +665,7 @@ static int answer_early(const struct mg__static_req *r, const struct mg_serve_ht
     mg__static_send_status(r, acl, NULL, NULL);
     return 1;
   }
-  /* Password files are enforced with Digest authentication, which is not part of this
-   * build yet: a folder its owner meant to protect is refused, never served openly. */
-  if (o->global_auth_file != NULL || o->per_directory_auth_file != NULL) {
-    mg__static_send_status(r, 500, NULL, "auth not available");
-    return 1;
-  }
+  if (global_auth(r, o)) return 1;
   const struct mg_str *m = &r->hm->method;
   if (mg_vcmp(m, "GET") == 0 || mg_vcmp(m, "HEAD") == 0) return 0;
   if (mg_vcmp(m, "OPTIONS") == 0) {
@@ -600,16 +714,18 @@ void mg_serve_http(struct mg_connection *nc, struct http_message *hm,
   if (answer_early(&r, &opts)) return;
   conf_init(&c, &opts);
   int status = mg__static_target_path(hm->uri, &rel, &rel_len);
+  if (status == 0 && (real_root = realpath(c.root, NULL)) == NULL) status = 500;
+  if (status == 0 && folder_auth(&r, &c, &opts, real_root, rel, rel_len)) {
+    status = -1; /* answered: 401 or 500 */
+  }
   if (status == 0 && mg__static_path_hidden(mg_mk_str_n(rel, rel_len), c.hidden, c.auth_file)) {
     status = 404;
   }
-  if (status == 0) {
-    real_root = realpath(c.root, NULL);
-    status = real_root == NULL ? 500 : resolve_within(&c, real_root, c.root, rel, &real);
-  }
-  if (status != 0) {
+  if (status == 0) status = resolve_within(&c, real_root, c.root, rel, &real);
+  if (status == 0 && is_global_file(&opts, real)) status = 404; /* never served */
+  if (status > 0) {
     mg__static_send_status(&r, status, NULL, NULL);
-  } else {
+  } else if (status == 0) {
     serve_target(&r, &c, real_root, real, rel, rel_len);
   }
   free(real);

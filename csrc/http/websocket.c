@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "../net/internal.h"
 #include "http_internal.h"
@@ -87,7 +88,7 @@ static int queue_frame(struct mg_connection *c, struct mg__http *h, unsigned cha
   size_t start = c->send_mbuf.len;
   for (int i = 0; i < n; i++) mbuf_append(&c->send_mbuf, parts[i].p, parts[i].len);
   if (masked) mg__ws_mask((unsigned char *) c->send_mbuf.buf + start, total, key, 0);
-  c->last_io_time = (time_t) mg_time();
+  c->last_io_time = time(NULL);
   return 0;
 }
 
@@ -385,7 +386,7 @@ static void on_frame(struct mg_connection *c, struct mg__http *h, size_t at) {
 
 void mg__ws_recv(struct mg_connection *c, struct mg__http *h) {
   struct mg__ws *w = &h->ws;
-  w->last_input = mg_time();
+  w->last_input = c->mgr->now; /* this iteration's time: the clock is read once per poll */
   while (!(c->flags & MG_F_CLOSE_IMMEDIATELY)) {
     if (w->failed || w->close_received) {
       c->recv_mbuf.len = 0; /* nothing after a Close counts (RFC 6455 5.5.1) */
@@ -423,7 +424,8 @@ double mg__ws_deadline(const struct mg__http *h) {
 
 void mg__ws_poll(struct mg_connection *c, struct mg__http *h) {
   struct mg__ws *w = &h->ws;
-  double now = mg_time();
+  double now = c->mgr->now;
+  if (c->wake_at == 0 || now < c->wake_at) return; /* nothing due (see mg__ws_deadline) */
   if (w->close_sent && !w->close_received && now > w->close_deadline) {
     mg__mark_closing(c, ETIMEDOUT);
   } else if (h->limits.ws_ping_ms > 0 && !w->close_sent &&

@@ -473,6 +473,7 @@ struct mg_mgr {
    * waiting). NULL: nothing. */
   void (*before_wait)(struct mg_mgr *mgr);
   void (*after_wait)(struct mg_mgr *mgr);
+  double now; /* mgio: mg_time() when the current (or last) poll iteration began */
 };
 
 struct mg_connection {
@@ -1106,9 +1107,14 @@ struct mg_http_endpoint_opts {
 void mg_register_http_endpoint(struct mg_connection *nc, const char *uri_path,
                                mg_event_handler_t handler);
 
-/* As mg_register_http_endpoint with options (the strings are copied). Digest
- * authentication (auth_domain, auth_file) is not implemented yet: a request routed to
- * an endpoint with an auth_file is answered 500 and never reaches the handler. */
+/* As mg_register_http_endpoint with options (the strings are copied). With an
+ * auth_file, a request routed to the endpoint is first checked with Digest
+ * authentication (mg_http_check_digest_auth2) against that htdigest file for the realm
+ * auth_domain, as soon as its head arrives; a missing file authorizes nobody. When the
+ * check fails, the endpoint hears nothing of the request (no event, no body, no part,
+ * no upgrade): the answer is 401 with the challenge (stale=true when only the nonce
+ * had expired), or 500 "auth not available" when auth_domain is not set, with
+ * "Connection: close", and the connection reads nothing more. */
 void mg_register_http_endpoint_opt(struct mg_connection *nc, const char *uri_path,
                                    mg_event_handler_t handler,
                                    struct mg_http_endpoint_opts opts);
@@ -1141,6 +1147,291 @@ struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handle
                                              struct mg_connect_opts opts, const char *method,
                                              const char *url, const char *extra_headers,
                                              const void *body, size_t body_len);
+
+/* ------------------------------------------------------------------------------------
+ * Streaming multipart (Mongoose 6 section 3.6; RFC 2046 5.1, RFC 7578).
+ *
+ * On a server connection, a request whose Content-Type is "multipart/<subtype>" (the
+ * type compared ASCII case-insensitively; Mongoose 6 compared "multipart" as sent) is
+ * not buffered: its body goes through a streaming parser and reaches the request's
+ * handler (its endpoint's, else the connection's) as events, in this order:
+ *
+ * - MG_EV_HTTP_MULTIPART_REQUEST (struct http_message *): the head, as for
+ *   MG_EV_HTTP_REQUEST (views valid during the call; hm->body holds what came with the
+ *   head of a Content-Length body, not yet parsed, and is empty for a chunked one). No
+ *   MG_EV_HTTP_CHUNK or MG_EV_HTTP_REQUEST follows for this request.
+ * - Per part: MG_EV_HTTP_PART_BEGIN, then any number of MG_EV_HTTP_PART_DATA as the
+ *   bytes arrive (never an empty one; how the data is cut into events depends on how
+ *   it arrives), then MG_EV_HTTP_PART_END. ev_data is a struct mg_http_multipart_part.
+ * - MG_EV_HTTP_MULTIPART_REQUEST_END (struct mg_http_multipart_part *, var_name and
+ *   file_name "" - Mongoose 6 passed NULL -, data empty) once the whole body has
+ *   arrived: status 0 when it held the close delimiter "--boundary--", else -1.
+ * Then, on a persistent connection, the next (pipelined) request is parsed; the
+ * handler answers the request as for MG_EV_HTTP_REQUEST, by the end of REQUEST_END.
+ *
+ * struct mg_http_multipart_part, one per request, handed to every event:
+ * - var_name / file_name: the part's Content-Disposition name and filename, decoded
+ *   (\" and \\ unescaped), NUL-terminated heap copies owned by the library, valid from
+ *   PART_BEGIN to the end of PART_END; "" (never NULL) when absent. A name holding a NUL
+ *   cannot occur (NUL is refused in part headers).
+ * - data: PART_DATA's bytes (a view into nc->recv_mbuf, valid during the call); empty
+ *   in the other events.
+ * - status: 0, or -1 on PART_END / REQUEST_END when the stream did not complete.
+ * - user_data: the handler's slot, NULL at first, kept over the whole request (every
+ *   part and REQUEST_END); the library never touches it.
+ * - num_data_consumed: preset to data.len in PART_DATA. A handler that takes only k
+ *   bytes sets it to k: the other bytes are offered again, with the data that follows,
+ *   when more of the body arrives - or at once when the body is complete (the handler
+ *   must then take something each time: an offer it takes nothing of is dropped).
+ *   Unconsumed bytes stay in recv_mbuf and count against the body limit (413).
+ *
+ * Parsing (DESIGN "Fixes" 5): the delimiter is CRLF "--" boundary followed by optional
+ * SP/HTAB padding (at most 64 bytes) and CRLF, or by "--" (the close delimiter); the
+ * first one may open the body without the CRLF. Data that merely contains the boundary
+ * text (without the CRLF before it, or followed by other bytes) stays data. The
+ * preamble before the first delimiter and the epilogue after the close delimiter are
+ * skipped. Each part needs a header section (CRLF line ends, at most 8 KiB with its
+ * empty line) with one Content-Disposition carrying a name parameter (quoted-string with
+ * backslash escapes, or token); at most 1000 parts. The body's own framing
+ * (Content-Length or chunked) still ends the request.
+ *
+ * Errors, each answered with "Connection: close" and the connection closed after it
+ * (no later request is read); the handler gets PART_END(-1) for an open part then
+ * REQUEST_END(-1), after the answer is queued:
+ * - no or invalid boundary parameter (1 to 70 RFC 2046 bchars, not ending with a space;
+ *   quoted or not, as mg_http_parse_header2 reads it), or a second Content-Type field:
+ *   400 before any event (Mongoose 6 closed silently, or crashed: CVE-2017-7185);
+ * - malformed body, LF-only line ends, a part without a name, or a body that ends
+ *   without the close delimiter: 400;
+ * - a part header section over 8 KiB, or a 1001st part: 413 (these limits and the
+ *   boundary's are the defaults of proto/multipart.h; struct mg_http_limits has no
+ *   field for them yet).
+ * A connection that closes mid-stream gives PART_END(-1) (names kept) for an open part
+ * and REQUEST_END(-1), before MG_EV_CLOSE.
+ *
+ * A handler that closes the connection (MG_F_SEND_AND_CLOSE, MG_F_CLOSE_IMMEDIATELY,
+ * mg_http_send_error ...) in any of these events gets no further PART_BEGIN or
+ * PART_DATA: the part that has fully arrived still gets PART_END(0) and a complete body
+ * REQUEST_END(0); otherwise the stream ends with PART_END(-1) / REQUEST_END(-1) when the
+ * connection closes. Memory stays bounded whatever the body size: at most a delimiter
+ * prefix (about 140 bytes) or one part header section is held back, plus what the
+ * handler leaves unconsumed.
+ *
+ * MG_ENABLE_HTTP_STREAMING_MULTIPART (default 1; Mongoose 6 defaulted to 0) is a build
+ * option of the library: built with 0, multipart requests are ordinary requests
+ * (buffered, MG_EV_HTTP_CHUNK and MG_EV_HTTP_REQUEST; parse them with
+ * mg_parse_multipart).
+ * ---------------------------------------------------------------------------------- */
+
+#ifndef MG_ENABLE_HTTP_STREAMING_MULTIPART
+#define MG_ENABLE_HTTP_STREAMING_MULTIPART 1
+#endif
+
+struct mg_http_multipart_part {
+  const char *file_name;    /* filename of the part ("" when none); library-owned */
+  const char *var_name;     /* name of the part ("" when none); library-owned */
+  struct mg_str data;       /* PART_DATA: the bytes of this event */
+  int status;               /* 0, or -1 when the stream failed (PART_END, REQUEST_END) */
+  void *user_data;          /* the handler's, kept over the whole request */
+  size_t num_data_consumed; /* PART_DATA: bytes the handler took (preset to data.len) */
+};
+
+/* Parses one part of a fully buffered multipart body. buf[0 .. buf_len) must start
+ * with the boundary line "--boundary" (padding allowed) CRLF - the first one of the
+ * body (a preamble must be skipped by the caller) or the one the previous call pointed
+ * to; the boundary is read from that line. The part's header section and data are
+ * parsed by the rules of the streaming parser above (a part needs a name; 8 KiB of
+ * headers), and its data ends at the next delimiter: CRLF "--boundary" followed by
+ * padding and CRLF, or by "--".
+ * On success: var_name and file_name receive the decoded name and filename,
+ * NUL-terminated ("" when absent, or when it does not fit with its NUL in
+ * var_name_len / file_name_len bytes); *chunk / *chunk_len the part's data (a view
+ * into buf, without the CRLF before the delimiter); and the return value is the offset
+ * of the next boundary line in buf (add it to buf to parse the next part; on the close
+ * delimiter "--boundary--" the next call returns 0).
+ * Returns 0 - with var_name and file_name "", *chunk NULL and *chunk_len 0 - when there
+ * is no further complete part: the close delimiter, no boundary line, an invalid
+ * boundary, a malformed or nameless part, or no delimiter after the part. NULL or
+ * zero-sized outputs are skipped; reads nothing outside buf[0 .. buf_len) (Mongoose
+ * 6 read out of bounds on malformed input).
+ * Example: with body "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n",
+ * the first call gives var_name "a", chunk "1" and returns 52; the call at body + 52
+ * ("--b--\r\n") returns 0. */
+size_t mg_parse_multipart(const char *buf, size_t buf_len, char *var_name, size_t var_name_len,
+                          char *file_name, size_t file_name_len, const char **chunk,
+                          size_t *chunk_len);
+
+/* The name callback of mg_file_upload_handler: given the connection and the part's
+ * file name as the client sent it (decoded, NUL-terminated at fname.p[fname.len]), it
+ * returns the name to store the part under, or {NULL, 0} / an empty name to refuse.
+ * Ownership of the result: when its p points into fname (fname itself, or a view of
+ * it) or is NULL, nothing is freed; any other p must be the start of a block from
+ * malloc(), which mg_file_upload_handler frees with free() once it has read the name,
+ * whatever the outcome (so a static string must not be returned). */
+typedef struct mg_str (*mg_fu_fname_fn)(struct mg_connection *nc, struct mg_str fname);
+
+/* An event handler for streaming uploads: call it from a handler (or use it as one with
+ * a wrapper) for MG_EV_HTTP_PART_BEGIN, PART_DATA, PART_END and
+ * MG_EV_HTTP_MULTIPART_REQUEST_END; other events are ignored. It stores each part in a
+ * file of the current working directory and uses mp->user_data for its state (the
+ * caller must leave that slot to it).
+ * - PART_BEGIN: local_name_fn (NULL: the client's file name is used) names the file.
+ *   mgio fix: the result is reduced to a safe base name - refused when it holds a NUL
+ *   byte; else what follows its last '/' or '\', without leading dots (so never "." or
+ *   "..", a path, or a hidden file). An empty result (a field without a filename, by
+ *   default) is answered "403 Forbidden" and the connection closes after it. The file is
+ *   created or truncated (O_NOFOLLOW, mode 0644); failing that: 500.
+ * - PART_DATA: appends the bytes (all of them). A write error answers 413 when the disk
+ *   or file size limit is reached (ENOSPC, EFBIG), else 500, and the partial file is
+ *   removed.
+ * - PART_END: closes the file; with status -1 (the stream failed) the partial file is
+ *   removed.
+ * - MULTIPART_REQUEST_END: with status 0 and no earlier error, answers "HTTP/1.1 200 OK"
+ *   with "Content-Type: text/plain", "Connection: close" and the body "Ok.\r\n", and
+ *   closes the connection after sending; frees its state.
+ * After an error answer the remaining parts are not stored. Files written before an
+ * error are kept. File I/O is blocking (local disks). */
+void mg_file_upload_handler(struct mg_connection *nc, int ev, void *ev_data,
+                            mg_fu_fname_fn local_name_fn);
+
+/* ------------------------------------------------------------------------------------
+ * Authentication: HTTP Basic (RFC 7617) and Digest (RFC 7616, in the RFC 2617 form with
+ * MD5 and qop=auth that htdigest files hold); Mongoose 6 sections 3.4 and 3.7.
+ *
+ * The server side of Digest in mgio (DESIGN "Fixes" 6):
+ * - Nonces verify themselves: each is its issue time, a serial number and a MAC
+ *   (HMAC-SHA1, truncated to 128 bits) over both and the realm, under a per-process key
+ *   of 32 bytes from the OS CSPRNG (a forked child makes its own). No per-connection
+ *   state is kept; a nonce from another process, key or realm is refused, as is any
+ *   altered byte. The clock is CLOCK_MONOTONIC, so wall-clock steps do not matter.
+ * - A nonce is valid for MG_DIGEST_NONCE_LIFETIME seconds (300 by default;
+ *   mg_http_set_digest_nonce_lifetime changes it at run time). Right credentials with
+ *   an expired nonce are refused with a distinguishable result, and the 401 then says
+ *   stale=true, so that the client retries with a fresh nonce without asking its user.
+ * - `nc` (exactly 8 hex digits, not 0) must grow with every request made with a nonce:
+ *   a per-process table of the 1024 most recently used nonces (thread-safe) keeps the
+ *   highest nc of each, and a nonce too old to be in it is no longer accepted. A
+ *   replayed or out-of-order nc with right credentials is refused as stale too.
+ * - The `uri` parameter must equal the request target (path, and '?' and the query
+ *   when the target had one), the realm must equal the server's, qop must be "auth",
+ *   algorithm absent or MD5; every parameter is bounded (user, realm and cnonce 256
+ *   bytes, nonce 128, uri 16 KiB); a repeated parameter or a second Authorization field
+ *   is refused. The 32-digit response is compared whole, in constant time (Mongoose 6
+ *   compared only as many digits as the client sent).
+ * ---------------------------------------------------------------------------------- */
+
+#ifndef MGIO_CDEF
+#include <stdio.h> /* FILE */
+#endif
+
+/* Flags of mg_http_is_authorized. */
+#define MG_AUTH_FLAG_IS_DIRECTORY (1 << 0)        /* `path` names a folder */
+#define MG_AUTH_FLAG_IS_GLOBAL_PASS_FILE (1 << 1) /* the password file name is used as given */
+#define MG_AUTH_FLAG_ALLOW_MISSING_FILE (1 << 2)  /* a missing password file authorizes */
+
+/* Seconds a server nonce stays valid (DESIGN "Defaults"). */
+#ifndef MG_DIGEST_NONCE_LIFETIME
+#define MG_DIGEST_NONCE_LIFETIME 300
+#endif
+
+/* Reads Basic credentials from the Authorization field value `hdr`: the scheme "Basic"
+ * (ASCII case-insensitive, surrounding whitespace ignored), one or more spaces, then
+ * strict base64 (RFC 4648: length a multiple of 4, '=' only as final padding, zero pad
+ * bits) of "user:password". The user ends at the first ':' and may not be empty; the
+ * password is the rest (it may hold ':' or be empty). Both are written NUL-terminated
+ * to `user` (user_len bytes) and `pass` (pass_len bytes). Returns 0, or -1 when `hdr`
+ * is NULL, another scheme, not strict base64, has no ':' or an empty user, holds a
+ * control byte (NUL, CR, LF ...; RFC 7617 2) in either part, or when a part does not
+ * fit its buffer with its NUL (mgio never truncates: Mongoose 6 did, and read 6 bytes
+ * past the field). Whenever a buffer is not NULL and its length is not 0 it is written:
+ * "" on failure. Reads only hdr->p[0 .. hdr->len).
+ * Example: "Basic Zm9vOmJhcg==" -> 0, "foo", "bar". */
+int mg_parse_http_basic_auth(struct mg_str *hdr, char *user, size_t user_len, char *pass,
+                             size_t pass_len);
+
+/* mg_parse_http_basic_auth on the first Authorization field of `hm`; -1 (buffers "")
+ * when there is none or `hm` is NULL. */
+int mg_get_http_basic_auth(struct http_message *hm, char *user, size_t user_len, char *pass,
+                           size_t pass_len);
+
+/* Appends "Authorization: Basic <base64>\r\n" to `buf`, where the base64 encodes
+ * "user:pass", or only `user` when pass.len is 0 (so `user` may already be
+ * "user:pass"). Nothing is appended (buf unchanged) when memory runs out or a view is
+ * {NULL, len > 0}. The caller makes sure neither part holds a control byte.
+ * Example: ("foo", "bar") -> the 35 bytes "Authorization: Basic Zm9vOmJhcg==\r\n". */
+void mg_basic_auth_header(const struct mg_str user, const struct mg_str pass,
+                          struct mbuf *buf);
+
+/* Client: writes a Digest Authorization field line answering the challenge with `nonce`
+ * for a request `method` `uri` (the request target as sent, with its query):
+ * "Authorization: Digest username=\"U\", realm=\"R\", nonce=\"N\", uri=\"URI\",
+ * qop=auth, nc=00000001, cnonce=\"C\", response=\"X\", algorithm=MD5\r\n" with a cnonce
+ * of 16 bytes from the OS CSPRNG (32 hex digits), HA1 = MD5(user:realm:passwd),
+ * HA2 = MD5(method:uri) and X = MD5(HA1:nonce:00000001:C:auth:HA2). Quoted values get
+ * '"' and '\' escaped. Returns the length of the line (without its NUL); when that is
+ * >= buf_len nothing is written but "" (test as with snprintf). Returns -1 (buf "")
+ * when an argument is NULL, the method is empty or not a token, a value holds a
+ * control byte (no CR or LF can be injected), or the CSPRNG fails. */
+int mg_http_create_digest_auth_header(char *buf, size_t buf_len, const char *method,
+                                      const char *uri, const char *auth_domain,
+                                      const char *user, const char *passwd,
+                                      const char *nonce);
+
+/* Checks a Digest answer against the htdigest file `fp` (lines "user:realm:HA1", HA1 =
+ * 32 hex digits; read from the current position to the end; lines of any length, blank
+ * or garbage ones are skipped safely): the first line whose user and realm equal
+ * `username` and `auth_domain` gives HA1, and the expected response
+ * MD5(HA1:nonce:nc:cnonce:qop:MD5(method:uri)) is compared with `response` in constant
+ * time over all 32 hex digits (either case). Requires qop "auth", nc of 8 hex digits,
+ * a 32-hex-digit response and the parameter bounds above. Returns 1 when they match,
+ * else 0. It does not check the nonce (its freshness, its origin or nc replay): a
+ * server calls mg_http_check_digest_auth, which does. */
+int mg_check_digest_auth(struct mg_str method, struct mg_str uri, struct mg_str username,
+                         struct mg_str cnonce, struct mg_str response, struct mg_str qop,
+                         struct mg_str nc, struct mg_str nonce, struct mg_str auth_domain,
+                         FILE *fp);
+
+/* Server: checks the Authorization: Digest field of request `hm` for realm
+ * `auth_domain` against the htdigest file `fp`, with every rule listed at the top of
+ * this section: the parameters username, realm, nonce, uri, response, qop, nc and
+ * cnonce, a nonce this process issued for this realm and not expired, a new nc, the
+ * right response. Returns 1 when authorized, else 0 (NULL arguments too). */
+int mg_http_check_digest_auth(struct http_message *hm, const char *auth_domain, FILE *fp);
+
+/* mgio extension: mg_http_check_digest_auth that also tells why it refused: *stale (when
+ * `stale` is not NULL) is set to 1 when the credentials were right but the nonce had
+ * expired, was too old to be remembered, or its nc was not new - answer with
+ * mg_http_send_digest_auth_request2(c, realm, 1) - and to 0 otherwise. */
+int mg_http_check_digest_auth2(struct http_message *hm, const char *auth_domain, FILE *fp,
+                               int *stale);
+
+/* Queues "401 Unauthorized" with "WWW-Authenticate: Digest realm=\"<domain>\",
+ * qop=\"auth\", nonce=\"<fresh nonce>\", algorithm=MD5" and Content-Length: 0, keeping
+ * the connection as the request allows. A NULL domain, one over 256 bytes or holding
+ * a control byte, or a CSPRNG failure gives 500 "auth not available" instead. */
+void mg_http_send_digest_auth_request(struct mg_connection *c, const char *domain);
+
+/* mgio extension: mg_http_send_digest_auth_request, adding ", stale=true" to the
+ * challenge when `stale` is not 0 (RFC 7616 3.3). */
+void mg_http_send_digest_auth_request2(struct mg_connection *c, const char *domain,
+                                       int stale);
+
+/* Checks request `hm` against the password file `passwords_file` for realm `domain`
+ * with mg_http_check_digest_auth. The file is `passwords_file` as given with
+ * MG_AUTH_FLAG_IS_GLOBAL_PASS_FILE; else "<path>/<passwords_file>" with
+ * MG_AUTH_FLAG_IS_DIRECTORY; else the file of that name in the folder holding `path`
+ * (up to its last '/'; the current folder when it has none). Returns 1 when
+ * authorized or when `passwords_file` is NULL (nothing to check); 0 otherwise. A file
+ * that does not exist (ENOENT, ENOTDIR) authorizes only with
+ * MG_AUTH_FLAG_ALLOW_MISSING_FILE; one that exists but cannot be opened never does
+ * (mgio fix: fail closed). A NULL `domain` with a file gives 0 (Mongoose 6 gave 1). */
+int mg_http_is_authorized(struct http_message *hm, struct mg_str path, const char *domain,
+                          const char *passwords_file, int flags);
+
+/* mgio extension: sets how many seconds a server nonce stays valid, for the whole
+ * process (0 restores MG_DIGEST_NONCE_LIFETIME); returns the previous value.
+ * Thread-safe. */
+unsigned int mg_http_set_digest_nonce_lifetime(unsigned int seconds);
 
 /* ------------------------------------------------------------------------------------
  * Static files (Mongoose 6 section 3.7).
@@ -1235,14 +1526,24 @@ void mg_http_serve_file(struct mg_connection *nc, struct http_message *hm, const
  * - ip_acl: checked first with mg_check_ip_acl against the peer's IPv4 address (also
  *   one mapped into IPv6): denied -> 403, malformed ACL -> 500. The ACL syntax is IPv4
  *   only, so a peer with a real IPv6 address is denied whenever an ACL is set.
- * - global_auth_file, per_directory_auth_file, auth_domain: Digest authentication is
- *   not part of this build; when either file option is set (not NULL), every request
- *   is answered 500 "auth not available" instead of being served unprotected.
+ * - global_auth_file, per_directory_auth_file, auth_domain: Digest authentication
+ *   (see "Authentication") with htdigest files for the realm auth_domain.
+ *   global_auth_file guards every request (a missing or unreadable file lets nobody
+ *   in). A per-directory file (default ".htpasswd") guards the folder it sits in and
+ *   everything below it: the nearest one in the target's canonical folder or a folder
+ *   above it, up to the root, applies (for a missing target, its deepest existing
+ *   folder's); folders without one are open. A refused request gets 401 with the
+ *   challenge (stale=true when only the nonce had expired). Without auth_domain,
+ *   global_auth_file and an explicitly named per_directory_auth_file that applies
+ *   answer 500 "auth not available", never serving unprotected, while the default
+ *   ".htpasswd" guards nothing (Mongoose 6: no realm, no check). Password files are
+ *   never served: the per-directory name is hidden in every folder, and the
+ *   global_auth_file itself is 404 when it lies inside the root.
  * - ssi_pattern, url_rewrites, dav_document_root, dav_auth_file, cgi_file_pattern and
  *   cgi_interpreter are ignored: SSI, rewrites, WebDAV and CGI are not supported.
  *
  * The request is handled in this order:
- * 1. ip_acl, then the auth options, as above.
+ * 1. ip_acl, then global_auth_file, as above.
  * 2. The method (case-sensitive): GET and HEAD are served. OPTIONS "*" is answered 200
  *    with "Allow: GET, HEAD, OPTIONS"; OPTIONS on a path gets that answer once the
  *    target is found (step 7). POST, PUT, DELETE, PATCH, CONNECT, TRACE, PROPFIND,
@@ -1253,7 +1554,8 @@ void mg_http_serve_file(struct mg_connection *nc, struct http_message *hm, const
  *    "..", also written "%2e%2e", never climbs above the root. A malformed escape or a
  *    target that is not a path -> 400; an encoded '/' ("%2f", which would put a '/'
  *    inside a name) or an encoded NUL ("%00") -> 404.
- * 4. A hidden segment -> 404.
+ * 4. The per-directory password file, as above (before anything about the target is
+ *    revealed: 301, 404 and listings come after it). Then a hidden segment -> 404.
  * 5. Confinement: the canonical path of root + path (realpath(3): every symlink
  *    resolved) must lie inside the canonical root, else 404 - a symlink in the root is
  *    followed only when it leads to somewhere inside the root. The file is then opened

@@ -30,7 +30,7 @@ struct mg_connection *mg__new_conn(struct mg_mgr *mgr, sock_t sock,
   c->sock = sock;
   c->handler = handler;
   c->recv_mbuf_limit = (size_t) -1;
-  c->last_io_time = (time_t) mg_time();
+  c->last_io_time = time(NULL);
   c->id = ++mgr->next_id;
   c->next = mgr->active_connections;
   if (c->next != NULL) c->next->prev = c;

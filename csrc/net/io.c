@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,7 +91,7 @@ static struct mg_connection *udp_peer(struct mg_connection *lc, const union sock
 /* Reports n bytes just committed to recv_mbuf. */
 static void notify_recv(struct mg_connection *c, size_t n) {
   int count = (int) n;
-  c->last_io_time = (time_t) mg_time();
+  c->last_io_time = time(NULL);
   mg__call(c, NULL, MG_EV_RECV, &count);
 }
 
@@ -172,7 +173,7 @@ static void write_out(struct mg_connection *c) {
   }
   if (total > 0) {
     int count = total > (size_t) 0x7fffffff ? 0x7fffffff : (int) total;
-    c->last_io_time = (time_t) mg_time();
+    c->last_io_time = time(NULL);
     mg__call(c, NULL, MG_EV_SEND, &count);
   }
 }

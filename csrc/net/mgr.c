@@ -202,7 +202,7 @@ int mg_mgr_poll(struct mg_mgr *mgr, int milli) {
   mg__polling_mgr = mgr;
   mgr->polling++;
   if (ctl_ready) mg__ctl_drain(mgr);
-  double now = mg_time();
+  double now = mgr->now = mg_time(); /* one clock read per iteration, shared */
   /* New connections are linked at the head, so those a handler creates now wait for the
    * next iteration; `next` is safe to keep because nothing is freed before the end. */
   struct mg_connection *c, *next;

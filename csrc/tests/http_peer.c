@@ -3,6 +3,8 @@
 #include "http_peer.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -179,4 +181,34 @@ size_t peer_collect(struct srv *s, int fd, char *out, size_t cap, int responses,
   }
   out[len] = '\0';
   return len;
+}
+
+size_t peer_exchange(struct srv *s, const void *req, size_t len, size_t step, int responses,
+                     char *out, size_t cap, int *closed) {
+  int fd = peer_connect(s);
+  *closed = 0;
+  if (fd < 0) return 0;
+  peer_send(s, fd, req, len, step);
+  size_t n = peer_collect(s, fd, out, cap, responses, closed);
+  close(fd);
+  srv_poll(s, 3);
+  return n;
+}
+
+void remove_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  char path[512];
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+      remove_tree(path);
+    } else {
+      unlink(path);
+    }
+  }
+  if (d != NULL) closedir(d);
+  rmdir(dir);
 }

@@ -51,6 +51,15 @@ int peer_send(struct srv *s, int fd, const void *data, size_t n, size_t step);
  * whether the server closed the connection. `out` is NUL-terminated. */
 size_t peer_collect(struct srv *s, int fd, char *out, size_t cap, int responses, int *closed);
 
+/* Sends `req` in pieces of `step` to a fresh connection of `s` (collecting even when the
+ * server closes early), waits for `responses` responses (0: for the close) into `out`,
+ * closes. Returns the bytes received; *closed as peer_collect. */
+size_t peer_exchange(struct srv *s, const void *req, size_t len, size_t step, int responses,
+                     char *out, size_t cap, int *closed);
+
+/* Removes the folder `dir` and everything under it (symlinks are not followed). */
+void remove_tree(const char *dir);
+
 /* Complete responses at the start of buf[0 .. len). */
 int count_responses(const char *buf, size_t len);
 

@@ -17,18 +17,10 @@
 
 static char resp[1 << 17];
 
-/* Sends `req` in pieces of `step` to a fresh connection of `s`, waits for `responses`
- * responses (0: for the close). Returns the bytes received; *closed as peer_collect. */
+/* peer_exchange into the shared `resp` buffer. */
 static size_t exchange(struct srv *s, const char *req, size_t len, size_t step, int responses,
                        int *closed) {
-  int fd = peer_connect(s);
-  if (fd < 0) return 0;
-  /* a server that answers early may close before all is sent: collect anyway */
-  peer_send(s, fd, req, len, step);
-  size_t n = peer_collect(s, fd, resp, sizeof(resp), responses, closed);
-  close(fd);
-  srv_poll(s, 3);
-  return n;
+  return peer_exchange(s, req, len, step, responses, resp, sizeof(resp), closed);
 }
 
 /* The server still answers a plain GET on a new connection. */

@@ -63,24 +63,6 @@ static int make_tree(void) {
          write_file("d/<b>&x.txt", "x", 1) && write_file("d/.htpasswd", "u:r:h\n", 6);
 }
 
-static void remove_tree(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *de;
-  char path[512];
-  while (d != NULL && (de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-    struct stat st;
-    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-      remove_tree(path);
-    } else {
-      unlink(path);
-    }
-  }
-  if (d != NULL) closedir(d);
-  rmdir(dir);
-}
-
 /* Starts the server over a fresh tree with default options. */
 static int setup(void) {
   memset(&s_srv, 0, sizeof(s_srv));

@@ -77,11 +77,39 @@ int mg__ws_deflate_message(struct mg__ws_deflate *d, const void *data, size_t n,
 int mg__ws_inflate_message(struct mg__ws_deflate *d, const void *data, size_t n, size_t max,
                            struct mbuf *out);
 """
+# The internal streaming multipart parser (csrc/proto/multipart.h).
+TEST_CDEF += """
+#define MG__MP_MAX_BOUNDARY ...
+#define MG__MP_MAX_HEADER ...
+#define MG__MP_MAX_PARTS ...
+#define MG__MP_MAX_PADDING ...
+struct mg__mp_limits { size_t boundary; size_t header; size_t parts; };
+enum mg__mp_event_type { MG__MP_NEED_MORE, MG__MP_PART_BEGIN, MG__MP_PART_DATA,
+                         MG__MP_PART_END, MG__MP_DONE, MG__MP_ERROR, ... };
+enum mg__mp_error { MG__MP_OK, MG__MP_EBOUNDARY, MG__MP_ETRUNCATED, MG__MP_EPADDING,
+                    MG__MP_EHEADER, MG__MP_EHEADERSIZE, MG__MP_EDISPOSITION, MG__MP_ENONAME,
+                    MG__MP_ETOOMANYPARTS, ... };
+struct mg__mp_event {
+  int type;
+  int err;
+  struct mg_str data;
+  struct mg_str name;
+  struct mg_str filename;
+  struct mg_str content_type;
+  struct mg_str headers;
+};
+struct mg__mp { struct mg__mp_limits limits; size_t parts; unsigned char err; ...; };
+int mg__mp_init(struct mg__mp *st, struct mg_str boundary, const struct mg__mp_limits *limits);
+size_t mg__mp_parse(struct mg__mp *st, const char *buf, size_t n, int at_end,
+                    struct mg__mp_event *ev);
+size_t mg__mp_unquote(struct mg_str raw, char *dst);
+const char *mg__mp_strerror(int err);
+"""
 TEST_DEFINES = [("MBUF_REALLOC", "mgio_test_realloc"), ("MBUF_FREE", "mgio_test_free")]
 
 # What cffi's generated wrapper includes: the public header and the test-only helpers.
 WRAPPER_INCLUDES = ['"mgio.h"', '"test.h"', '"chunked_feed.h"', '"../proto/ws.h"',
-                    "<stdlib.h>"]
+                    '"../proto/multipart.h"', "<stdlib.h>"]
 
 _INT_MACRO = re.compile(r"^#define\s+((?:MG|MBUF|MGIO)_[A-Z0-9_]+)\s+(\(?[-0-9(][^\"]*)$")
 

@@ -3,11 +3,13 @@ servers for the tests: each prints "ready HOST:PORT" once it listens."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,9 @@ class ExampleServer:
         assert m, line
         return int(m.group(1))
 
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
@@ -80,3 +85,21 @@ class ExampleServer:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self.stderr.close()
+
+
+@contextlib.contextmanager
+def starter(binary: Path, logs: Path) -> Iterator[Callable[..., ExampleServer]]:
+    """run(*args) starts a server of `binary` with the arguments `args` (str() of each;
+    logs in `logs`); every one started is stopped when the block ends."""
+    servers: list[ExampleServer] = []
+
+    def run(*args: object) -> ExampleServer:
+        s = ExampleServer(binary, [str(a) for a in args], logs / f"server{len(servers)}.log")
+        servers.append(s)
+        return s
+
+    try:
+        yield run
+    finally:
+        for s in servers:
+            s.stop()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from examples_c import ExampleServer, build
+from examples_c import ExampleServer, build, starter
 
 CURL = "/usr/bin/curl"
 TIMEOUT = 10.0
@@ -39,14 +39,7 @@ def binary() -> Path:
     return build("http_server")
 
 
-class Server(ExampleServer):
-    """One running example server serving `root`: also `url(path)`."""
-
-    def __init__(self, binary: Path, root: Path, options: list[str], log: Path):
-        super().__init__(binary, [str(root), *options], log)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+Server = ExampleServer
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +47,8 @@ def start(
     binary: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
     """start(root, *options) runs a server; all of them are stopped at teardown."""
-    servers: list[Server] = []
-    logs = tmp_path_factory.mktemp("logs")
-
-    def run(root: Path, *options: str) -> Server:
-        s = Server(binary, root, list(options), logs / f"server{len(servers)}.log")
-        servers.append(s)
-        return s
-
-    try:
+    with starter(binary, tmp_path_factory.mktemp("logs")) as run:
         yield run
-    finally:
-        for s in servers:
-            s.stop()
 
 
 @pytest.fixture(scope="module")
@@ -529,10 +511,18 @@ def test_options(srv: Server) -> None:
     assert requests.options(srv.url("/missing"), timeout=TIMEOUT).status_code == 404
 
 
-def test_auth_options_refuse_to_serve(start: Callable[..., Server], tree: Path) -> None:
+def test_per_directory_auth_file_guards_its_folder(
+    start: Callable[..., Server], tree: Path
+) -> None:
+    """A folder with a password file asks for Digest credentials (docs/.htpasswd holds no
+    valid line: nobody gets in); folders without one are served; the file never is."""
     s = start(tree, "per_directory_auth_file=.htpasswd", "auth_domain=example")
-    r = requests.get(s.url("/a.txt"), timeout=TIMEOUT)
-    assert r.status_code == 500 and r.text == "auth not available"
+    assert requests.get(s.url("/a.txt"), timeout=TIMEOUT).status_code == 200
+    r = requests.get(s.url("/docs/plain.txt"), timeout=TIMEOUT)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"].startswith("Digest ")
+    assert 'realm="example"' in r.headers["WWW-Authenticate"]
+    assert requests.get(s.url("/docs/.htpasswd"), timeout=TIMEOUT).status_code in (401, 404)
 
 
 def test_ip_acl(start: Callable[..., Server], tree: Path) -> None:

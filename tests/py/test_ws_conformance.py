@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 import wsframes as wf
-from examples_c import ExampleServer, build
+from examples_c import ExampleServer, build, starter
 from wsframes import (
     MODES,
     OP_BINARY,
@@ -89,19 +89,8 @@ def start(
     binary_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
     """start(*options) runs a ws_echo server; all of them are stopped at teardown."""
-    servers: list[Server] = []
-    logs = tmp_path_factory.mktemp("ws_logs")
-
-    def run(*options: str) -> Server:
-        s = Server(binary_path, list(options), logs / f"ws{len(servers)}.log")
-        servers.append(s)
-        return s
-
-    try:
+    with starter(binary_path, tmp_path_factory.mktemp("ws_logs")) as run:
         yield run
-    finally:
-        for s in servers:
-            s.stop()
 
 
 @pytest.fixture(scope="module")
