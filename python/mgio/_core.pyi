@@ -111,7 +111,7 @@ class HttpMessage:
     def var(self, name: str, default: Any = None) -> Any:
         """Form variable `name` from the query string or a form body, decoded."""
     def basic_auth(self) -> tuple[str, str] | None:
-        """(user, password) of a Basic Authorization field (not implemented yet)."""
+        """(user, password) of a Basic Authorization field; None when absent or invalid."""
 
 class WebSocketMessage:
     """A WebSocket message or control frame given to a handler (EV_WEBSOCKET_FRAME,

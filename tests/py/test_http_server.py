@@ -685,6 +685,35 @@ def test_exception_while_a_body_streams_answers_500(mgr):
 # ---- HttpMessage ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("field", "want"),
+    [
+        ("Basic Zm9vOmJhcg==", ("foo", "bar")),
+        ("basic Zm9vOmJhcg==", ("foo", "bar")),  # the scheme is case-insensitive
+        ("Basic dTpwOnc=", ("u", "p:w")),  # the first colon splits
+        ("Basic w6lsYTrDqQ==", ("\u00e9la", "\u00e9")),  # UTF-8
+        ("Basic OmJhcg==", None),  # empty user
+        ("Basic Zm9vYmFy", None),  # no colon
+        ("Basic Zm9v!mJhcg==", None),  # not base64
+        ("Digest username=foo", None),  # another scheme
+        ("Basic /w==", None),  # not UTF-8 (and no colon)
+    ],
+)
+def test_http_message_basic_auth(mgr, field, want):
+    got = []
+
+    def handler(conn, ev, msg):
+        if ev == EV_HTTP_REQUEST:
+            got.append(msg.basic_auth())
+            conn.reply(200)
+
+    srv = mgr.bind("tcp://127.0.0.1:0", handler, http=True)
+    with socket.create_connection(("127.0.0.1", srv.local_address[1]), 5) as s:
+        s.sendall(f"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: {field}\r\n\r\n".encode())
+        poll_until(mgr, lambda: got)
+    assert got == [want]
+
+
 def test_http_message_attributes_headers_and_vars():
     seen: dict = {}
 
@@ -715,8 +744,7 @@ def test_http_message_attributes_headers_and_vars():
             var_bad=msg.var("bad", "malformed"),
             var_empty=msg.var("e"),
         )
-        with pytest.raises(NotImplementedError):
-            msg.basic_auth()
+        assert msg.basic_auth() is None  # no Authorization field
         with pytest.raises(TypeError):
             msg.header(b"x")
         conn.reply(200)
