@@ -33,6 +33,15 @@ from .events import (
 from .headers import HeadersLike
 from .websocket import WebSocketClosed, WebSocketError, WebSocketHandshakeError
 
+
+async def _wait_for(aw: Awaitable[Any], timeout: float | None) -> Any:
+    """asyncio.wait_for raising the builtin TimeoutError on every Python version (before
+    3.11 asyncio had its own TimeoutError class)."""
+    try:
+        return await asyncio.wait_for(aw, timeout)
+    except asyncio.TimeoutError as e:
+        raise TimeoutError(str(e) or "timed out") from None
+
 __all__ = ["WebSocket", "WebSocketServer", "connect_ws", "serve_ws"]
 
 _CLOSING = Flag.SEND_AND_CLOSE | Flag.CLOSE_IMMEDIATELY
@@ -273,7 +282,7 @@ class WebSocket:
                 if timeout is None:
                     await self._recv_waiter
                 else:
-                    await asyncio.wait_for(self._recv_waiter, timeout)
+                    await _wait_for(self._recv_waiter, timeout)
             finally:
                 self._recv_waiter = None
 
@@ -348,7 +357,7 @@ class WebSocket:
         self._conn.send_ws(payload, WsOp.PING)
         self._pings[payload] = (fut, time.monotonic())
         try:
-            return await asyncio.wait_for(fut, timeout)
+            return await _wait_for(fut, timeout)
         finally:
             entry = self._pings.get(payload)
             if entry is not None and entry[0] is fut:
