@@ -512,6 +512,23 @@ def test_aio_message_over_the_limit(peer):
     run(main())
 
 
+async def silent_server() -> tuple[asyncio.Server, list[asyncio.StreamWriter]]:
+    """A server that accepts and never answers; its writers, to close at the end (from
+    Python 3.12.1, leaving `async with server` waits until every connection is gone)."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    return await asyncio.start_server(silent, "127.0.0.1", 0), writers
+
+
+def close_silent(server: asyncio.Server, writers: list[asyncio.StreamWriter]) -> None:
+    server.close()
+    for w in writers:
+        w.close()
+
+
 def test_aio_connect_errors():
     async def main() -> None:
         from conftest import refused_port
@@ -525,25 +542,19 @@ def test_aio_connect_errors():
             await mgio.aio.connect_ws("ws://127.0.0.1:1/", headers={"Upgrade": "x"})
 
         # a server that accepts and never answers: the open timeout
-        async def silent(reader: Any, writer: Any) -> None:
-            await asyncio.sleep(10)
-
-        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        server, writers = await silent_server()
         port = server.sockets[0].getsockname()[1]
         async with server:
             with pytest.raises(TimeoutError):
                 await mgio.aio.connect_ws(f"ws://127.0.0.1:{port}/", open_timeout=0.2)
-            server.close()
+            close_silent(server, writers)
 
     run(main(), 20)
 
 
 def test_aio_connect_is_cancellable():
     async def main() -> None:
-        async def silent(reader: Any, writer: Any) -> None:
-            await asyncio.sleep(10)
-
-        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        server, writers = await silent_server()
         port = server.sockets[0].getsockname()[1]
         async with server:
 
@@ -555,7 +566,7 @@ def test_aio_connect_is_cancellable():
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            server.close()
+            close_silent(server, writers)
 
     run(main(), 20)
 
