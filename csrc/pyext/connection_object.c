@@ -78,6 +78,8 @@ int mgio_connection_buffer_changing(PyObject *owner, struct mbuf **slot) {
   if (slot != &co->recv_slot || co->live_msg == NULL) return 0;
   if (mgio_ws_message_check(co->manager->state, co->live_msg))
     return mgio_ws_message_detach(co->live_msg);
+  if (Py_IS_TYPE(co->live_msg, co->manager->state->multipart_part_type))
+    return mgio_multipart_part_detach(co->live_msg);
   return mgio_http_message_detach(co->live_msg);
 }
 

@@ -79,7 +79,7 @@ static void restore_exception(PyObject *exc) {
 }
 
 /* What an event's data is shown as. */
-enum { DATA_PLAIN, DATA_HTTP, DATA_WS };
+enum { DATA_PLAIN, DATA_HTTP, DATA_WS, DATA_PART };
 
 static int data_kind(int ev) {
   switch (ev) {
@@ -88,7 +88,13 @@ static int data_kind(int ev) {
     case MG_EV_HTTP_CHUNK:
     case MG_EV_WEBSOCKET_HANDSHAKE_REQUEST:
     case MG_EV_WEBSOCKET_HANDSHAKE_DONE:
+    case MG_EV_HTTP_MULTIPART_REQUEST:
       return DATA_HTTP;
+    case MG_EV_HTTP_PART_BEGIN:
+    case MG_EV_HTTP_PART_DATA:
+    case MG_EV_HTTP_PART_END:
+    case MG_EV_HTTP_MULTIPART_REQUEST_END:
+      return DATA_PART;
     case MG_EV_WEBSOCKET_FRAME:
     case MG_EV_WEBSOCKET_CONTROL_FRAME:
       return DATA_WS;
@@ -100,7 +106,8 @@ static int data_kind(int ev) {
 /* Calls handler(conn, ev, data) for `co`. HTTP and WebSocket-handshake events get an
  * HttpMessage, WebSocket frames a WebSocketMessage; either is detached (copied out of
  * the connection's buffers) when it outlives the call. A server handler that raises for
- * EV_HTTP_REQUEST, EV_HTTP_CHUNK or EV_WEBSOCKET_HANDSHAKE_REQUEST before queueing
+ * EV_HTTP_REQUEST, EV_HTTP_CHUNK, EV_WEBSOCKET_HANDSHAKE_REQUEST or a multipart event
+ * (EV_HTTP_MULTIPART_REQUEST .. EV_HTTP_MULTIPART_REQUEST_END) before queueing
  * anything leaves the connection answering 500 and closing (rather than closing
  * silently); one that raises on an open WebSocket closes it with Close 1011. */
 static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handler, int ev,
@@ -111,6 +118,9 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
                        ? mgio_http_message_new(m->state, (struct http_message *) ev_data)
                    : kind == DATA_WS
                        ? mgio_ws_message_new(m->state, (struct websocket_message *) ev_data)
+                   : kind == DATA_PART
+                       ? mgio_multipart_part_new(m->state, ev,
+                                                 (struct mg_http_multipart_part *) ev_data)
                        : event_data(ev, ev_data);
   PyObject *evo = data != NULL ? PyLong_FromLong(ev) : NULL;
   PyObject *r = NULL;
@@ -130,7 +140,9 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
   Py_XDECREF(evo);
   if (kind != DATA_PLAIN && data != NULL) {
     int (*release)(PyObject *) =
-        kind == DATA_HTTP ? mgio_http_message_release : mgio_ws_message_release;
+        kind == DATA_HTTP  ? mgio_http_message_release
+        : kind == DATA_WS ? mgio_ws_message_release
+                          : mgio_multipart_part_release;
     if (r == NULL) {
       PyObject *exc = fetch_exception();
       if (release(data) < 0) PyErr_Clear();
@@ -147,7 +159,8 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
   const unsigned long closing = MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY;
   /* a request (complete, or its body arriving) that nothing was queued for yet */
   int answer = (ev == MG_EV_HTTP_REQUEST || ev == MG_EV_WEBSOCKET_HANDSHAKE_REQUEST ||
-                (ev == MG_EV_HTTP_CHUNK && ((struct http_message *) ev_data)->resp_code == 0)) &&
+                (ev == MG_EV_HTTP_CHUNK && ((struct http_message *) ev_data)->resp_code == 0) ||
+                (ev >= MG_EV_HTTP_MULTIPART_REQUEST && ev <= MG_EV_HTTP_MULTIPART_REQUEST_END)) &&
                nc->send_mbuf.len == queued && !(flags & closing) && !(nc->flags & closing);
   int ws_open = (nc->flags & MG_F_IS_WEBSOCKET) && !(flags & closing) &&
                 !(nc->flags & closing);
@@ -191,6 +204,7 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
     co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
   if (!m->quiet && co->handler != NULL && (co->wanted & mgio_event_bit(ev)))
     call_handler(m, co, co->handler, ev, ev_data);
+  if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
   if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
 }
 
@@ -204,6 +218,7 @@ void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
   unsigned long wanted = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 1));
   if (!m->quiet && (wanted & mgio_event_bit(ev)))
     call_handler(m, co, PyTuple_GET_ITEM(entry, 0), ev, ev_data);
+  if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
 }
 
 /* ---- GIL release around the wait ------------------------------------------------- */

@@ -5,7 +5,8 @@ static int core_exec(PyObject *module) {
   mgio_state *st = (mgio_state *) PyModule_GetState(module);
   if (mgio_mbuf_type_add(module, st) < 0 || mgio_connection_type_add(module, st) < 0 ||
       mgio_manager_type_add(module, st) < 0 || mgio_http_message_type_add(module, st) < 0 ||
-      mgio_ws_message_type_add(module, st) < 0)
+      mgio_ws_message_type_add(module, st) < 0 ||
+      mgio_multipart_part_type_add(module, st) < 0)
     return -1;
   return PyModule_AddStringConstant(module, "__version__", MGIO_VERSION);
 }
@@ -17,6 +18,7 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg) {
   Py_VISIT(st->connection_type);
   Py_VISIT(st->http_message_type);
   Py_VISIT(st->ws_message_type);
+  Py_VISIT(st->multipart_part_type);
   Py_VISIT(st->headers_class);
   Py_VISIT(st->ws_ops);
   Py_VISIT(st->ws_error_class);
@@ -30,6 +32,7 @@ static int core_clear(PyObject *module) {
   Py_CLEAR(st->connection_type);
   Py_CLEAR(st->http_message_type);
   Py_CLEAR(st->ws_message_type);
+  Py_CLEAR(st->multipart_part_type);
   Py_CLEAR(st->headers_class);
   Py_CLEAR(st->ws_ops);
   Py_CLEAR(st->ws_error_class);

@@ -19,6 +19,7 @@ typedef struct {
   PyTypeObject *connection_type;
   PyTypeObject *http_message_type;
   PyTypeObject *ws_message_type;
+  PyTypeObject *multipart_part_type;
   PyObject *headers_class;  /* mgio.headers.Headers, imported on first use */
   PyObject *ws_ops;         /* mgio.WsOp members by opcode (16), made on first use */
   PyObject *ws_error_class; /* mgio.websocket.WebSocketError, imported on first use */
@@ -111,6 +112,7 @@ int mgio_connection_type_add(PyObject *module, mgio_state *st);
 int mgio_manager_type_add(PyObject *module, mgio_state *st);
 int mgio_http_message_type_add(PyObject *module, mgio_state *st);
 int mgio_ws_message_type_add(PyObject *module, mgio_state *st);
+int mgio_multipart_part_type_add(PyObject *module, mgio_state *st);
 
 /* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
 unsigned int mgio_wanted_events(PyObject *handler);
@@ -204,6 +206,20 @@ int mgio_ws_message_payload(PyObject *msg, const void **p, size_t *n, int *flags
 /* The mgio.WsOp member for opcode `op` (0..15; a reserved one is a plain int). New
  * reference, or NULL with an exception. */
 PyObject *mgio_ws_op(mgio_state *st, int op);
+
+/* ---- MultipartPart (multipart_part_object.c) ------------------------------------ */
+
+/* A new MultipartPart showing *mp for event `ev` (122-125), live during the handler
+ * call. New reference, or NULL with an exception. */
+PyObject *mgio_multipart_part_new(mgio_state *st, int ev, struct mg_http_multipart_part *mp);
+
+/* As mgio_ws_message_detach / _release, for a MultipartPart. */
+int mgio_multipart_part_detach(PyObject *obj);
+int mgio_multipart_part_release(PyObject *obj);
+
+/* After EV_HTTP_MULTIPART_REQUEST_END (ev_data): drops the Python object the part's
+ * user_data slot holds. */
+void mgio_multipart_stream_end(void *ev_data);
 
 /* ---- header fields given by Python code (http_headers.c) ------------------------ */
 

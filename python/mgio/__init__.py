@@ -16,12 +16,16 @@ The C core keeps the Mongoose 6 API; this package is its Python face:
   :class:`WebSocketMessage`; answer with ``conn.send_ws()``); ``Manager.connect_ws()``
   opens a client; ``Connection.set_limits()`` sets the message size, fragment count,
   ping interval and permessage-deflate; :class:`WsOp` names the opcodes.
+- Multipart uploads stream to ``on_http_part_*`` handler methods with a
+  :class:`MultipartPart`; :class:`UploadHandler` saves the files to a folder.
 - :mod:`mgio.aio` drives a manager from an asyncio event loop, with ``connect_ws()`` and
   ``serve_ws()`` for WebSocket in coroutines.
 """
 
-from ._core import Connection, HttpMessage, Manager, Mbuf, WebSocketMessage
+from . import auth
+from ._core import Connection, HttpMessage, Manager, Mbuf, MultipartPart, WebSocketMessage
 from ._version import __version__
+from .auth import DigestAuth, htdigest_line
 from .client import Response, request
 from .events import (
     EV_ACCEPT,
@@ -51,6 +55,7 @@ from .events import (
 )
 from .handler import Handler
 from .headers import Headers
+from .uploads import UploadHandler, safe_filename
 from .websocket import WebSocketClosed, WebSocketError, WebSocketHandshakeError
 
 time = Manager.time
@@ -76,6 +81,7 @@ __all__ = [
     "EV_WEBSOCKET_HANDSHAKE_DONE",
     "EV_WEBSOCKET_HANDSHAKE_REQUEST",
     "Connection",
+    "DigestAuth",
     "Event",
     "Flag",
     "Handler",
@@ -84,14 +90,19 @@ __all__ = [
     "HttpMessage",
     "Manager",
     "Mbuf",
+    "MultipartPart",
     "Response",
+    "UploadHandler",
     "WebSocketClosed",
     "WebSocketError",
     "WebSocketHandshakeError",
     "WebSocketMessage",
     "WsOp",
     "__version__",
+    "auth",
     "event_bit",
+    "htdigest_line",
     "request",
+    "safe_filename",
     "time",
 ]

@@ -147,6 +147,32 @@ class WebSocketMessage:
     def __len__(self) -> int: ...
     def __bytes__(self) -> bytes: ...
 
+class MultipartPart:
+    """One event of a streaming multipart request (EV_HTTP_PART_BEGIN, EV_HTTP_PART_DATA,
+    EV_HTTP_PART_END, EV_HTTP_MULTIPART_REQUEST_END). len(part) is len(part.data). A part
+    kept after the handler returns is copied then (data), and stays readable."""
+
+    @property
+    def var_name(self) -> str:
+        """The Content-Disposition name ("" when absent, and at REQUEST_END)."""
+    @property
+    def file_name(self) -> str:
+        """The Content-Disposition filename as sent ("" when absent); unsafe as a path."""
+    @property
+    def data(self) -> bytes:
+        """EV_HTTP_PART_DATA: the bytes of this event; b"" for the other events."""
+    @property
+    def status(self) -> int:
+        """0, or negative on PART_END / REQUEST_END when the stream failed."""
+    user_data: Any
+    """Any object, kept over the whole multipart request; None at first. Settable only
+    during the handler call that got this part."""
+    def consume(self, n: int, /) -> None:
+        """During on_http_part_data only: take the first n bytes of data; the rest is
+        offered again with what follows (or at once when the body is complete; an offer
+        taken nothing of is then dropped)."""
+    def __len__(self) -> int: ...
+
 class Limits(TypedDict):
     """Connection.limits: the HTTP and WebSocket limits of an HTTP connection."""
 

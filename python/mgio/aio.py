@@ -30,7 +30,7 @@ from typing import Any
 
 from ._aio_ws import WebSocket, WebSocketServer, connect_ws, serve_ws
 from ._core import Manager
-from .client import Response, _start
+from .client import Response, _auth_retry, _no_userinfo, _start
 from .headers import HeadersLike
 
 __all__ = [
@@ -162,13 +162,36 @@ async def request(
     *,
     json: Any = None,
     max_size: int | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> Response:
     """Send one HTTP request from the running loop and return the :class:`Response`.
 
     The same arguments and errors as :func:`mgio.request` (TimeoutError after
     ``timeout`` seconds, ConnectionError when the connection fails or closes early); a
     private manager is driven by the loop meanwhile, so other tasks keep running.
+    ``auth=(user, password)`` answers a 401 Digest or Basic challenge by repeating the
+    request once, as :func:`mgio.request` does (the body is sent twice: bytes or str).
     """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    response = await _request_once(method, url, headers, body, timeout, json, max_size)
+    retry = _auth_retry(method, url, headers, response, auth)
+    if retry is not None:
+        left = max(0.0, deadline - loop.time())
+        url = _no_userinfo(url)
+        response = await _request_once(method, url, retry, body, left, json, max_size)
+    return response
+
+
+async def _request_once(
+    method: str,
+    url: str,
+    headers: HeadersLike | None,
+    body: Any,
+    timeout: float,
+    json: Any,
+    max_size: int | None,
+) -> Response:
     loop = asyncio.get_running_loop()
     done = loop.create_future()
 

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._core import Connection, HttpMessage, Manager
 from .events import EV_CLOSE, EV_CONNECT, EV_HTTP_CHUNK, EV_HTTP_REPLY, event_bit
@@ -195,6 +196,49 @@ def _start(
     return exchange
 
 
+def _target(url: str) -> str:
+    """The request target (path and query) of ``url``, as the client sends it."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
+
+
+def _no_userinfo(url: str) -> str:
+    """``url`` without a ``user:pass@`` part (the repeat sends its own Authorization)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, tail = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
+def _auth_retry(
+    method: str,
+    url: str,
+    headers: HeadersLike | None,
+    response: Response | None,
+    auth: tuple[str, str] | None,
+) -> list[tuple[str, str]] | None:
+    """The headers of the one repeat of a request answered 401, with the Authorization
+    that answers its challenge; None when there is nothing to retry."""
+    if auth is None or response is None or response.status != 401:
+        return None
+    from .auth import authorization_for
+
+    value = authorization_for(
+        method, _target(url), response.headers.getall("www-authenticate", []), *auth
+    )
+    if value is None:
+        return None
+    fields = [
+        (k, v)
+        for k, v in (Headers(headers).items() if headers is not None else [])
+        if k.lower() != "authorization"
+    ]
+    fields.append(("Authorization", value))
+    return fields
+
+
 def request(
     method: str,
     url: str,
@@ -204,6 +248,7 @@ def request(
     *,
     json: Any = None,
     max_size: int | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> Response:
     """Send one HTTP request and return the complete :class:`Response`.
 
@@ -215,8 +260,34 @@ def request(
     seconds, ConnectionError (or another OSError, ConnectionRefusedError say) when the
     connection fails or closes before a complete response, and ValueError for a URL that
     is not http:// or a body over ``max_size`` bytes.
+
+    ``auth=(user, password)``: nothing is sent preemptively (``user:pass@`` in the URL
+    still sends Basic at once); when the server answers 401 with a Digest challenge
+    (qop=auth, MD5 or SHA-256, RFC 7616) or a Basic one, the request is repeated once,
+    on a new connection, with the matching Authorization field, and the second response
+    is returned (a 401 again when the credentials are wrong). The body is therefore
+    sent twice: give it as bytes or str (a bytes-like object must not change meanwhile).
+    ``timeout`` covers both exchanges.
     """
     deadline = time.monotonic() + timeout
+    response = _request_once(method, url, headers, body, json, max_size, deadline, timeout)
+    retry = _auth_retry(method, url, headers, response, auth)
+    if retry is not None:
+        url = _no_userinfo(url)
+        response = _request_once(method, url, retry, body, json, max_size, deadline, timeout)
+    return response
+
+
+def _request_once(
+    method: str,
+    url: str,
+    headers: HeadersLike | None,
+    body: Any,
+    json: Any,
+    max_size: int | None,
+    deadline: float,
+    timeout: float,
+) -> Response:
     with Manager() as mgr:
         exchange = _start(mgr, method, url, headers, body, json, max_size)
         while not exchange.done:

@@ -22,6 +22,11 @@ _METHODS = {
     Event.WEBSOCKET_HANDSHAKE_DONE: "on_ws_open",
     Event.WEBSOCKET_FRAME: "on_ws_message",
     Event.WEBSOCKET_CONTROL_FRAME: "on_ws_control",
+    Event.HTTP_MULTIPART_REQUEST: "on_http_multipart_request",
+    Event.HTTP_PART_BEGIN: "on_http_part_begin",
+    Event.HTTP_PART_DATA: "on_http_part_data",
+    Event.HTTP_PART_END: "on_http_part_end",
+    Event.HTTP_MULTIPART_REQUEST_END: "on_http_multipart_request_end",
 }
 
 # The table is indexed by event number (a tuple lookup is the cheapest dispatch).
@@ -52,8 +57,13 @@ class Handler:
     on a server; the response on a client, whose ``msg.status`` is 101 when the
     WebSocket is open), ``on_ws_message(conn, msg)`` and ``on_ws_control(conn, msg)``
     (a whole data message, and a Close/Ping/Pong frame: a
-    :class:`mgio.WebSocketMessage`). An instance is a handler: pass it to
-    ``Manager.bind``, ``Manager.connect``, ``Manager.connect_http``,
+    :class:`mgio.WebSocketMessage`). Multipart request bodies (server) stream as
+    ``on_http_multipart_request(conn, msg)`` (the head, an HttpMessage), then per part
+    ``on_http_part_begin(conn, part)``, ``on_http_part_data(conn, part)`` (any number;
+    ``part.consume(n)`` takes less), ``on_http_part_end(conn, part)``, and finally
+    ``on_http_multipart_request_end(conn, part)`` (answer there), where ``part`` is an
+    :class:`mgio.MultipartPart` (``part.status < 0``: the stream failed). An instance
+    is a handler: pass it to ``Manager.bind``, ``Manager.connect``, ``Manager.connect_http``,
     ``Manager.connect_ws`` or ``Connection.register_endpoint``; one instance may serve
     many connections.
     """
