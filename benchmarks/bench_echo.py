@@ -43,6 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchcommon import pick_cores
+
 HOST = "127.0.0.1"
 MESSAGE_SIZE = 16
 BULK_CHUNK = 65536
@@ -374,15 +376,6 @@ def report(rows: list[Row], markdown: bool) -> None:
         print("  ".join(f"{x:{'<' if i < 2 else '>'}{w}}" for i, (x, w) in pairs))
     for line in target_lines(rows):
         print(line)
-
-
-def pick_cores() -> tuple[int | None, int | None]:
-    """(server core, client core), or Nones when fewer than two cores are ours."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        print("only one core available: server and client share it (no pinning)")
-        return None, None
-    return cores[0], cores[1]
 
 
 def main() -> None:

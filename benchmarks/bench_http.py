@@ -47,7 +47,6 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
-import re
 import resource
 import shutil
 import signal
@@ -58,9 +57,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchcommon import build_c_server, cpu_seconds, have, pick_cores
 
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
@@ -156,10 +156,6 @@ def serve(name: str) -> None:
 # ---- the parent: starting and measuring servers -------------------------------------------
 
 
-def have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -177,36 +173,6 @@ def get_hello(port: int, timeout: float = 2.0) -> bytes:
                 break
             data += chunk
     return data
-
-
-def process_tree(pid: int) -> list[int]:
-    """pid and its descendants (granian serves from a worker process)."""
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return pids
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(utime, stime) of pid and its descendants so far, in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    user = system = 0
-    for p in process_tree(pid):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user += int(fields[11])
-        system += int(fields[12])
-    return user / tick, system / tick
 
 
 class Server:
@@ -428,49 +394,6 @@ def specs(ctx: Context) -> list[Spec]:
 
 def c_build_note(error: str) -> str:
     return error if error.startswith("not installed") else f"failed to build: {error}"
-
-
-def link_libs() -> list[str]:
-    """The libraries libmgio needs: LDLIBS of csrc/Makefile (zlib, pthread)."""
-    try:
-        text = (CSRC / "Makefile").read_text()
-    except OSError:
-        text = ""
-    found = re.search(r"^LDLIBS\s*:?=(.*)$", text, re.MULTILINE)
-    return found.group(1).split() if found else ["-lz", "-pthread"]
-
-
-def build_c_server(folder: str) -> tuple[str | None, str]:
-    """Compiles http_hello.c with the library sources; (path, "") or (None, why)."""
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        return None, "not installed: no C compiler (apt-get install gcc)"
-    layers = ("base", "net", "proto", "http")
-    sources = [C_SERVER_SOURCE, *sorted(p for x in layers for p in (CSRC / x).glob("*.c"))]
-    flags = ["-O2", "-std=c11", f"-I{CSRC / 'include'}"]
-
-    def compile_one(i_src: tuple[int, Path]) -> tuple[str, str]:
-        i, src = i_src
-        obj = os.path.join(folder, f"{i}_{src.stem}.o")
-        out = subprocess.run(
-            [cc, *flags, "-c", str(src), "-o", obj], capture_output=True, text=True
-        )
-        if out.returncode == 0:
-            return obj, ""
-        return obj, out.stderr.strip() or f"{cc} exited with status {out.returncode}"
-
-    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-        results = list(pool.map(compile_one, enumerate(sources)))
-    errors = [e for _, e in results if e]
-    if errors:
-        first = next((x for x in errors[0].splitlines() if "error" in x), errors[0][:200])
-        return None, f"compile error: {first.strip()}"
-    exe = os.path.join(folder, "http_hello")
-    objects = [o for o, _ in results]
-    out = subprocess.run([cc, "-o", exe, *objects, *link_libs()], capture_output=True, text=True)
-    if out.returncode != 0:
-        return None, f"link error: {(out.stderr.strip() or '?').splitlines()[-1]}"
-    return exe, ""
 
 
 # ---- load ---------------------------------------------------------------------------------
@@ -726,15 +649,6 @@ def versions(wrk: str) -> str:
     return ", ".join(parts)
 
 
-def pick_cores() -> tuple[int | None, int | None]:
-    """(server core, client core), or Nones when fewer than two cores are ours."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        print("only one core available: server and client share it (no pinning)")
-        return None, None
-    return cores[0], cores[1]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one short run per server")
@@ -759,7 +673,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_http_") as tmp:
         logs = os.path.join(tmp, "logs")
         os.mkdir(logs)
-        c_server, c_error = build_c_server(tmp)
+        c_server, c_error = build_c_server(tmp, C_SERVER_SOURCE)
         if client_core is not None:
             os.sched_setaffinity(0, {client_core})  # wrk inherits it
         ctx = Context(server_core, tmp, logs, c_server, c_error)

@@ -47,8 +47,6 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
-import re
-import shutil
 import signal
 import socket
 import statistics
@@ -58,9 +56,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchcommon import build_c_server, cpu_seconds, find_cc, have, pick_cores
 
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
@@ -163,13 +162,6 @@ def serve(name: str) -> None:
 # ---- the parent: building, starting and probing servers -----------------------------------
 
 
-def have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:  # a submodule of a package that is not installed
-        return False
-
-
 def recv_exactly(s: socket.socket, n: int) -> bytes:
     data = b""
     while len(data) < n:
@@ -214,14 +206,6 @@ def probe(port: int, timeout: float = 2.0) -> None:
                 pass
         except OSError:
             pass
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(utime, stime) of the process so far, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 class StartError(Exception):
@@ -289,10 +273,6 @@ class Server:
         return cpu_seconds(self.proc.pid)
 
 
-def find_cc() -> str | None:
-    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-
-
 def build_client(folder: str) -> str:
     cc = find_cc()
     if cc is None:
@@ -307,52 +287,6 @@ def build_client(folder: str) -> str:
     if out.returncode != 0:
         raise SystemExit(f"bench_ws: the load generator does not build:\n{out.stderr.strip()}")
     return exe
-
-
-def link_libs() -> list[str]:
-    """The libraries libmgio needs: LDLIBS of csrc/Makefile (zlib, pthread)."""
-    try:
-        text = (CSRC / "Makefile").read_text()
-    except OSError:
-        text = ""
-    found = re.search(r"^LDLIBS\s*:?=(.*)$", text, re.MULTILINE)
-    return found.group(1).split() if found else ["-lz", "-pthread"]
-
-
-def build_c_server(folder: str) -> tuple[str | None, str]:
-    """Compiles ws_echo_c.c with the library sources; (path, "") or (None, why)."""
-    cc = find_cc()
-    if cc is None:
-        return None, "not installed: no C compiler (apt-get install gcc)"
-    layers = ("base", "net", "proto", "http")
-    sources = [C_SERVER_SOURCE, *sorted(p for x in layers for p in (CSRC / x).glob("*.c"))]
-    flags = ["-O2", "-std=c11", f"-I{CSRC / 'include'}"]
-
-    def compile_one(i_src: tuple[int, Path]) -> tuple[str, str]:
-        i, src = i_src
-        obj = os.path.join(folder, f"{i}_{src.stem}.o")
-        try:
-            out = subprocess.run(
-                [cc, *flags, "-c", str(src), "-o", obj], capture_output=True, text=True
-            )
-        except OSError as e:
-            return obj, f"cannot run {cc}: {e}"
-        if out.returncode == 0:
-            return obj, ""
-        return obj, out.stderr.strip() or f"{cc} exited with status {out.returncode}"
-
-    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-        results = list(pool.map(compile_one, enumerate(sources)))
-    errors = [e for _, e in results if e]
-    if errors:
-        first = next((x for x in errors[0].splitlines() if "error" in x), errors[0][:200])
-        return None, f"compile error: {first.strip()}"
-    exe = os.path.join(folder, "ws_echo_c")
-    objects = [o for o, _ in results]
-    out = subprocess.run([cc, "-o", exe, *objects, *link_libs()], capture_output=True, text=True)
-    if out.returncode != 0:
-        return None, f"link error: {(out.stderr.strip() or '?').splitlines()[-1]}"
-    return exe, ""
 
 
 @dataclass
@@ -617,15 +551,6 @@ def versions() -> str:
     return ", ".join(parts)
 
 
-def pick_cores() -> tuple[int | None, int | None]:
-    """(server core, client core), or Nones when fewer than two cores are ours."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        print("only one core available: server and client share it (no pinning)")
-        return None, None
-    return cores[0], cores[1]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one short run per server")
@@ -644,7 +569,7 @@ def main() -> None:
         logs = os.path.join(tmp, "logs")
         os.mkdir(logs)
         client = build_client(tmp)
-        c_server, c_error = build_c_server(tmp)
+        c_server, c_error = build_c_server(tmp, C_SERVER_SOURCE)
         if client_core is not None:
             os.sched_setaffinity(0, {client_core})  # the client runs inherit it
         all_specs = specs(c_server, c_error)
