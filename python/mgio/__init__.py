@@ -18,6 +18,7 @@ The C core keeps the Mongoose 6 API; this package is its Python face:
   ping interval and permessage-deflate; :class:`WsOp` names the opcodes.
 - Multipart uploads stream to ``on_http_part_*`` handler methods with a
   :class:`MultipartPart`; :class:`UploadHandler` saves the files to a folder.
+- :func:`serve_forever` binds a handler and polls until Ctrl-C, for small scripts.
 - :mod:`mgio.aio` drives a manager from an asyncio event loop, with ``connect_ws()`` and
   ``serve_ws()`` for WebSocket in coroutines.
 """
@@ -55,6 +56,7 @@ from .events import (
 )
 from .handler import Handler
 from .headers import Headers
+from .running import serve_forever
 from .uploads import UploadHandler, safe_filename
 from .websocket import WebSocketClosed, WebSocketError, WebSocketHandshakeError
 
@@ -104,5 +106,6 @@ __all__ = [
     "htdigest_line",
     "request",
     "safe_filename",
+    "serve_forever",
     "time",
 ]
