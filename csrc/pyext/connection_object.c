@@ -45,6 +45,14 @@ unsigned int mgio_wanted_events(PyObject *handler) {
   return (unsigned int) v;
 }
 
+PyObject *mgio_direct_table(PyObject *handler) {
+  if (handler == NULL || handler == Py_None) return NULL;
+  PyObject *table = PyObject_GetAttrString((PyObject *) Py_TYPE(handler), "_mgio_direct");
+  if (table == NULL) PyErr_Clear();
+  if (table != NULL && !PyTuple_Check(table)) Py_CLEAR(table); /* None: no table */
+  return table;
+}
+
 ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection *nc,
                                          PyObject *handler) {
   PyTypeObject *type = m->state->connection_type;
@@ -54,6 +62,7 @@ ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection 
   co->manager = (ManagerObject *) Py_NewRef(m);
   co->handler = Py_NewRef(handler != NULL ? handler : Py_None);
   co->wanted = mgio_wanted_events(co->handler);
+  co->direct = mgio_direct_table(co->handler);
   co->user_data = Py_NewRef(Py_None);
   co->endpoints = NULL;
   co->live_msg = NULL;
@@ -363,7 +372,9 @@ static PyObject *Connection_register_endpoint(ConnectionObject *co, PyObject *ar
    * call it (its EV_CLOSE). */
   if (co->endpoints == NULL && (co->endpoints = PyList_New(0)) == NULL) return NULL;
   unsigned long wanted = mgio_wanted_events(handler);
-  PyObject *entry = Py_BuildValue("(Ok)", handler, wanted);
+  PyObject *direct = mgio_direct_table(handler);
+  PyObject *entry = Py_BuildValue("(OkO)", handler, wanted, direct != NULL ? direct : Py_None);
+  Py_XDECREF(direct);
   if (entry == NULL) return NULL;
   int rc = PyList_Append(co->endpoints, entry);
   Py_DECREF(entry);
@@ -851,6 +862,7 @@ static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *c
   }
   Py_XSETREF(co->handler, Py_NewRef(value));
   co->wanted = mgio_wanted_events(value);
+  Py_XSETREF(co->direct, mgio_direct_table(value));
   return 0;
 }
 
@@ -913,6 +925,7 @@ static int Connection_traverse(ConnectionObject *co, visitproc visit, void *arg)
   Py_VISIT(Py_TYPE(co));
   Py_VISIT(co->manager);
   Py_VISIT(co->handler);
+  Py_VISIT(co->direct);
   Py_VISIT(co->user_data);
   Py_VISIT(co->endpoints);
   return 0;
@@ -920,6 +933,7 @@ static int Connection_traverse(ConnectionObject *co, visitproc visit, void *arg)
 
 static int Connection_clear(ConnectionObject *co) {
   Py_CLEAR(co->handler);
+  Py_CLEAR(co->direct);
   Py_CLEAR(co->user_data);
   /* Endpoint handlers stay while the C connection lives: its endpoints still point at
    * them (the collector clears only unreachable objects; a live connection is reachable

@@ -110,8 +110,8 @@ static int data_kind(int ev) {
  * (EV_HTTP_MULTIPART_REQUEST .. EV_HTTP_MULTIPART_REQUEST_END) before queueing
  * anything leaves the connection answering 500 and closing (rather than closing
  * silently); one that raises on an open WebSocket closes it with Close 1011. */
-static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handler, int ev,
-                         void *ev_data) {
+static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handler,
+                         PyObject *direct, int ev, void *ev_data) {
   struct mg_connection *nc = co->nc;
   int kind = data_kind(ev);
   PyObject *data = kind == DATA_HTTP
@@ -130,9 +130,21 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
     PyObject *args[3] = {(PyObject *) co, evo, data};
     PyObject *outer = co->live_msg;
     if (kind != DATA_PLAIN) co->live_msg = data;
+    /* An mgio.Handler's on_* function is called as method(handler, conn, data) without
+     * going through Handler.__call__ (see _mgio_direct in handler.py). */
+    PyObject *method = direct != NULL && ev < PyTuple_GET_SIZE(direct)
+                           ? PyTuple_GET_ITEM(direct, ev)
+                           : Py_None;
+    PyObject *callee = method != Py_None ? method : handler;
+    if (method != Py_None) {
+      args[0] = handler;
+      args[1] = (PyObject *) co;
+    }
     Py_INCREF(co); /* the handler may drop every other reference (conn.close(), ...) */
-    Py_INCREF(handler); /* ... and replace itself */
-    r = PyObject_Vectorcall(handler, args, 3, NULL);
+    Py_INCREF(handler); /* ... and replace itself (and its class's table) */
+    Py_INCREF(callee);
+    r = PyObject_Vectorcall(callee, args, 3, NULL);
+    Py_DECREF(callee);
     Py_DECREF(handler);
     co->live_msg = outer;
     Py_DECREF(co);
@@ -203,9 +215,15 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
   if (ev == MG_EV_HTTP_REQUEST)
     co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
   if (!m->quiet && co->handler != NULL && (co->wanted & mgio_event_bit(ev)))
-    call_handler(m, co, co->handler, ev, ev_data);
+    call_handler(m, co, co->handler, co->direct, ev, ev_data);
   if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
   if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
+}
+
+/* The direct table of an endpoint entry (handler, events mask, table or None). */
+static PyObject *endpoint_direct(PyObject *entry) {
+  PyObject *direct = PyTuple_GET_ITEM(entry, 2);
+  return direct != Py_None ? direct : NULL;
 }
 
 void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
@@ -217,7 +235,7 @@ void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
     co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
   unsigned long wanted = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 1));
   if (!m->quiet && (wanted & mgio_event_bit(ev)))
-    call_handler(m, co, PyTuple_GET_ITEM(entry, 0), ev, ev_data);
+    call_handler(m, co, PyTuple_GET_ITEM(entry, 0), endpoint_direct(entry), ev, ev_data);
   if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
 }
 

@@ -61,14 +61,17 @@ typedef struct {
   PyObject *handler;        /* callable(conn, ev, data) or None */
   unsigned int wanted;      /* mgio_event_bit(ev) of each event the handler takes
                                (_mgio_events) */
+  PyObject *direct;         /* the handler class's _mgio_direct table (the on_* function
+                               of each event number), or NULL: call the handler */
   PyObject *user_data;      /* anything the user likes; None by default */
   struct mbuf *recv_slot;   /* &nc->recv_mbuf while open, then &dead_recv */
   struct mbuf *send_slot;   /* &nc->send_mbuf while open, then &dead_send */
   struct mbuf dead_recv;    /* what the buffers show after close: empty, and separate */
   struct mbuf dead_send;
-  PyObject *endpoints;      /* list of (handler, events mask) entries the C endpoints point
-                               at, kept alive here; shared by a listener with the
-                               connections it accepts; or NULL */
+  PyObject *endpoints;      /* list of (handler, events mask, direct table or None)
+                               entries the C endpoints point at, kept alive here;
+                               shared by a listener with the connections it accepts;
+                               or NULL */
   PyObject *live_msg;       /* borrowed: the HttpMessage or WebSocketMessage a handler is
                                being shown now, whose views point into recv_mbuf; NULL
                                otherwise */
@@ -116,6 +119,10 @@ int mgio_multipart_part_type_add(PyObject *module, mgio_state *st);
 
 /* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
 unsigned int mgio_wanted_events(PyObject *handler);
+
+/* A new reference to the _mgio_direct tuple of `handler`'s class (an mgio.Handler
+ * subclass that keeps Handler.__call__), or NULL (no error set) when it has none. */
+PyObject *mgio_direct_table(PyObject *handler);
 
 /* A new Connection for `nc` (registered in nc->user_data, which owns the returned
  * reference), with `handler`. NULL with an exception on failure. Borrowed reference. */

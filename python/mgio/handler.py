@@ -69,9 +69,12 @@ class Handler:
     """
 
     # Per class: a bit per event the class handles (events.event_bit), and the function
-    # for each event number.
+    # for each event number. The manager calls _mgio_direct[ev](self, conn, data) itself,
+    # skipping __call__'s frame (about 8% of a pipelined HTTP server's time); a class
+    # that defines its own __call__ has no _mgio_direct, so its __call__ always runs.
     _mgio_events: ClassVar[int] = 0
     _mgio_table: ClassVar[tuple[Any, ...]] = (None,) * _TABLE_SIZE
+    _mgio_direct: ClassVar[tuple[Any, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -84,6 +87,7 @@ class Handler:
                 events |= event_bit(ev)
         cls._mgio_table = tuple(table)
         cls._mgio_events = events
+        cls._mgio_direct = cls._mgio_table if cls.__call__ is Handler.__call__ else None
 
     def __call__(self, conn: Connection, ev: int, data: Any) -> None:
         if ev < _TABLE_SIZE:

@@ -1394,6 +1394,34 @@ def test_handler_gets_only_the_events_it_defines(mgr):
     assert calls and set(calls) == {mgio.EV_RECV}
 
 
+def test_handler_methods_are_called_directly_and_may_replace_the_handler(mgr):
+    """The manager calls a Handler's on_* function itself (no Handler.__call__ frame in a
+    traceback), and a handler that replaces conn.handler mid-call hands over cleanly."""
+    seen: list[str] = []
+
+    class Second(mgio.Handler):
+        def on_recv(self, conn, count):
+            seen.append("second")
+            raise LookupError("from the second handler")
+
+    class First(mgio.Handler):
+        def on_recv(self, conn, count):
+            seen.append("first")
+            conn.recv_buf.clear()
+            conn.handler = Second()  # drops the only reference to this instance
+
+    server = mgr.bind("tcp://127.0.0.1:0", First())
+    with socket.create_connection(("127.0.0.1", port_of(server))) as s:
+        s.sendall(b"1")
+        poll_until(mgr, lambda: seen == ["first"])
+        s.sendall(b"2")
+        with pytest.raises(LookupError) as info:
+            poll_until(mgr, lambda: False)
+    assert seen == ["first", "second"]
+    frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert frames[-1] == "on_recv" and "__call__" not in frames
+
+
 def test_plain_handler_may_declare_its_events(mgr):
     seen: list[int] = []
 
