@@ -210,13 +210,15 @@ static int check_refused(ConnectionObject *co, unsigned long flags_before) {
   return 0;
 }
 
-static PyObject *Connection_reply(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
-  static char *kwlist[] = {"status", "body", "headers", NULL};
+static PyObject *Connection_reply(ConnectionObject *co, PyObject *const *args,
+                                  Py_ssize_t nargs, PyObject *kwnames) {
+  static const char *const names[] = {"status", "body", "headers", NULL};
+  PyObject *a[3];
   int status = 200;
-  PyObject *body = NULL, *headers = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|iOO:reply", kwlist, &status, &body,
-                                   &headers))
+  if (mgio_bind_args("reply", names, 0, 3, args, nargs, kwnames, a) < 0 ||
+      (a[0] != NULL && mgio_int_arg(a[0], &status) < 0))
     return NULL;
+  PyObject *body = a[1], *headers = a[2] != NULL ? a[2] : Py_None;
   struct mg_connection *nc = open_conn(co);
   if (nc == NULL || check_status(status) < 0) return NULL;
   mgio_body b;
@@ -240,14 +242,18 @@ done_body:
   return result;
 }
 
-static PyObject *Connection_send_head(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
-  static char *kwlist[] = {"status", "length", "headers", NULL};
+static PyObject *Connection_send_head(ConnectionObject *co, PyObject *const *args,
+                                      Py_ssize_t nargs, PyObject *kwnames) {
+  static const char *const names[] = {"status", "length", "headers", NULL};
+  PyObject *a[3];
   int status;
   long long length = -1;
-  PyObject *headers = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|LO:send_head", kwlist, &status, &length,
-                                   &headers))
+  if (mgio_bind_args("send_head", names, 1, 3, args, nargs, kwnames, a) < 0 ||
+      mgio_int_arg(a[0], &status) < 0)
     return NULL;
+  if (a[1] != NULL && (length = PyLong_AsLongLong(a[1])) == -1 && PyErr_Occurred())
+    return NULL;
+  PyObject *headers = a[2] != NULL ? a[2] : Py_None;
   struct mg_connection *nc = open_conn(co);
   if (nc == NULL || check_status(status) < 0) return NULL;
   if (length < -1) return PyErr_Format(PyExc_ValueError, "length must be >= -1");
@@ -273,12 +279,15 @@ static PyObject *Connection_send_chunk(ConnectionObject *co, PyObject *data) {
   Py_RETURN_NONE;
 }
 
-static PyObject *Connection_send_error(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
-  static char *kwlist[] = {"code", "reason", NULL};
+static PyObject *Connection_send_error(ConnectionObject *co, PyObject *const *args,
+                                       Py_ssize_t nargs, PyObject *kwnames) {
+  static const char *const names[] = {"code", "reason", NULL};
+  PyObject *a[2];
   int code;
-  PyObject *reason = Py_None;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|O:send_error", kwlist, &code, &reason))
+  if (mgio_bind_args("send_error", names, 1, 2, args, nargs, kwnames, a) < 0 ||
+      mgio_int_arg(a[0], &code) < 0)
     return NULL;
+  PyObject *reason = a[1] != NULL ? a[1] : Py_None;
   struct mg_connection *nc = open_conn(co);
   if (nc == NULL || check_status(code) < 0) return NULL;
   mgio_body b;
@@ -425,12 +434,14 @@ static int valid_op(long op) {
          op == WEBSOCKET_OP_CLOSE;
 }
 
-static PyObject *Connection_send_ws(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
-  static char *kwlist[] = {"data", "op", "fin", NULL};
-  PyObject *data, *op_obj = Py_None;
-  int fin = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$p:send_ws", kwlist, &data, &op_obj, &fin))
-    return NULL;
+static PyObject *Connection_send_ws(ConnectionObject *co, PyObject *const *args,
+                                    Py_ssize_t nargs, PyObject *kwnames) {
+  static const char *const names[] = {"data", "op", "fin", NULL};
+  PyObject *a[3];
+  if (mgio_bind_args("send_ws", names, 1, 2, args, nargs, kwnames, a) < 0) return NULL;
+  PyObject *data = a[0], *op_obj = a[1] != NULL ? a[1] : Py_None;
+  int fin = a[2] != NULL ? PyObject_IsTrue(a[2]) : 1;
+  if (fin < 0) return NULL;
   long op = -1;
   if (op_obj != Py_None) {
     op = PyLong_AsLong(op_obj);
@@ -961,7 +972,7 @@ static PyMethodDef Connection_methods[] = {
     {"close", (PyCFunction) (void (*)(void)) Connection_close, METH_VARARGS | METH_KEYWORDS,
      "close(*, immediately=False)\n--\n\nClose after the queued output is sent (or at once "
      "with immediately=True). The handler still gets EV_CLOSE, last."},
-    {"reply", (PyCFunction) (void (*)(void)) Connection_reply, METH_VARARGS | METH_KEYWORDS,
+    {"reply", (PyCFunction) (void (*)(void)) Connection_reply, METH_FASTCALL | METH_KEYWORDS,
      "reply(status=200, body=b\"\", headers=None)\n--\n\nQueue a complete HTTP response: "
      "the status line, `headers` (a mapping or (name, value) pairs), Content-Length and "
      "the body (bytes-like, or str sent as UTF-8 text/plain unless a Content-Type is "
@@ -970,7 +981,7 @@ static PyMethodDef Connection_methods[] = {
      "status outside 100..999, a body with 1xx/204/304, a header with CR, LF or another "
      "control character, or a Content-Length/Transfer-Encoding header."},
     {"send_head", (PyCFunction) (void (*)(void)) Connection_send_head,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "send_head(status, length=-1, headers=None)\n--\n\nQueue a response head: "
      "Content-Length: length, or with length=-1 Transfer-Encoding: chunked (then send the "
      "body with send_chunk() and end it with send_chunk(b\"\")). With a length, send the "
@@ -979,7 +990,7 @@ static PyMethodDef Connection_methods[] = {
      "send_chunk(data, /)\n--\n\nQueue one chunk of a chunked body (bytes-like, or str as "
      "UTF-8); an empty one ends the body."},
     {"send_error", (PyCFunction) (void (*)(void)) Connection_send_error,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "send_error(code, reason=None)\n--\n\nQueue a complete text/plain error response "
      "whose body is `reason` (default: the status's reason phrase) and close the "
      "connection once it is sent."},
@@ -1013,7 +1024,7 @@ static PyMethodDef Connection_methods[] = {
      "global_auth_file, headers (a mapping or pairs added to every response), and the "
      "other mg_serve_http_opts fields by name."},
     {"send_ws", (PyCFunction) (void (*)(void)) Connection_send_ws,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "send_ws(data, op=None, *, fin=True)\n--\n\nQueue one WebSocket frame. A str is "
      "sent as a text frame (UTF-8), a bytes-like object as a binary one, a "
      "WebSocketMessage with its own opcode (an echo that copies nothing into Python), "

@@ -268,6 +268,17 @@ void mgio_body_release(mgio_body *b);
 /* Added for a str body when no Content-Type was given. */
 #define MGIO_TEXT_CTYPE "Content-Type: text/plain; charset=utf-8\r\n"
 
+/* Binds the arguments of a METH_FASTCALL | METH_KEYWORDS call to `names` (NULL-ended):
+ * out[i] is the object given for names[i] (borrowed) or NULL. The first `positional`
+ * names may be given by position, the first `required` must be given. Returns 0, or -1
+ * with a TypeError worded as Python's own. */
+int mgio_bind_args(const char *fname, const char *const *names, Py_ssize_t required,
+                   Py_ssize_t positional, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames, PyObject **out);
+
+/* Converts an integer argument to a C int (TypeError, OverflowError); 0 or -1. */
+int mgio_int_arg(PyObject *obj, int *out);
+
 /* An address as Python's socket module writes it: (host, port); None if unset. */
 PyObject *mgio_address_tuple(const union socket_address *sa);
 

@@ -518,6 +518,35 @@ def test_reply_headers_mapping_pairs_and_duplicates():
         assert r.text == "héllo"
 
 
+def test_response_methods_take_keywords_and_refuse_bad_arguments():
+    """reply/send_head/send_error/send_ws bind their arguments as a Python function would
+    (by position or keyword; unknown, repeated, missing or mistyped ones raise)."""
+    errors: list[str] = []
+
+    def answer(conn, msg):
+        bad_calls = [
+            lambda: conn.reply(200, b"x", None, 1),
+            lambda: conn.reply(bogus=1),
+            lambda: conn.reply(200, status=201),
+            lambda: conn.reply("200"),
+            lambda: conn.reply(2**40),
+            lambda: conn.send_head(),
+            lambda: conn.send_error(code=None),
+            lambda: conn.send_ws("x", 1, True),
+        ]
+        for call in bad_calls:
+            try:
+                call()
+            except (TypeError, OverflowError) as e:
+                errors.append(type(e).__name__)
+        conn.reply(body=b"kw", headers={"X-Kw": "1"}, status=202)
+
+    with ServerThread(Recorder(answer)) as srv:
+        r = requests.get(srv.url + "/", timeout=5)
+    assert (r.status_code, r.content, r.headers["X-Kw"]) == (202, b"kw", "1")
+    assert errors == ["TypeError"] * 4 + ["OverflowError"] + ["TypeError"] * 3
+
+
 def test_send_head_and_chunks_and_fixed_length_body():
     def answer(conn, msg):
         if msg.uri == "/chunked":
