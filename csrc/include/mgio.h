@@ -442,6 +442,10 @@ typedef void (*mg_event_handler_t)(struct mg_connection *nc, int ev, void *ev_da
 #define MG_F_PROTO_1 (1 << 12)
 #define MG_F_PROTO_2 (1 << 13)
 #define MG_F_ENABLE_BROADCAST (1 << 14)
+/* mgio extension, for mg_bind_opts.flags: SO_REUSEPORT on the listening socket, so that
+ * several processes (or managers) listen on one port and the kernel spreads the incoming
+ * connections between them. mg_bind_opt fails where the system has no SO_REUSEPORT. */
+#define MG_F_REUSE_PORT (1 << 15)
 #define MG_F_USER_1 (1 << 20)
 #define MG_F_USER_2 (1 << 21)
 #define MG_F_USER_3 (1 << 22)
@@ -598,7 +602,8 @@ struct mg_connection *mg_add_sock_opt(struct mg_mgr *mgr, sock_t sock,
 /* Listens on `address`: "[tcp://|udp://][HOST]:PORT" or "PORT"; HOST may be an IPv4
  * address, a bracketed IPv6 address or a name (resolved now); port 0 picks a free port,
  * read back from nc->sa. Returns NULL with *opts.error_string set on failure. Accepted
- * connections inherit handler, proto_handler, user_data and recv_mbuf_limit. */
+ * connections inherit handler, proto_handler, user_data and recv_mbuf_limit.
+ * opts.flags may hold MG_F_REUSE_PORT (a TCP listener shared between processes). */
 struct mg_connection *mg_bind(struct mg_mgr *mgr, const char *address,
                               mg_event_handler_t handler);
 struct mg_connection *mg_bind_opt(struct mg_mgr *mgr, const char *address,

@@ -89,14 +89,27 @@ static int resolve_now(const char *host, int sock_type, union socket_address *sa
   return 0;
 }
 
+/* SO_REUSEPORT when asked for (MG_F_REUSE_PORT); 0, or -1 where it is unavailable. */
+static int set_reuse_port(sock_t s, unsigned int flags) {
+  if (!(flags & MG_F_REUSE_PORT)) return 0;
+#ifdef SO_REUSEPORT
+  int on = 1;
+  return setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+#else
+  (void) s;
+  return -1;
+#endif
+}
+
 /* A bound (and for TCP listening) non-blocking socket, or INVALID_SOCKET. */
-static sock_t open_listener(union socket_address *sa, int sock_type) {
+static sock_t open_listener(union socket_address *sa, int sock_type, unsigned int flags) {
   sock_t s = socket(sa->sa.sa_family, sock_type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s == INVALID_SOCKET) return s;
   int on = 1;
   socklen_t len = mg__sa_len(sa);
   if ((sock_type == SOCK_STREAM &&
        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) ||
+      set_reuse_port(s, flags) != 0 ||
       bind(s, &sa->sa, len) != 0 ||
       (sock_type == SOCK_STREAM && listen(s, MG_LISTEN_BACKLOG) != 0) ||
       getsockname(s, &sa->sa, &len) != 0) {
@@ -130,7 +143,7 @@ struct mg_connection *mg_bind_opt(struct mg_mgr *mgr, const char *address,
     set_error(opts.error_string, "cannot resolve address");
     return NULL;
   }
-  sock_t s = open_listener(&sa, sock_type);
+  sock_t s = open_listener(&sa, sock_type, opts.flags);
   if (s == INVALID_SOCKET) {
     set_error(opts.error_string, "failed to open listener");
     return NULL;

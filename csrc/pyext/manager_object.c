@@ -368,18 +368,22 @@ static PyObject *connect_error(const char *err, const char *address) {
 /* Makes a listener or an outbound connection and its Connection object. */
 static PyObject *make_connection(ManagerObject *m, PyObject *args, PyObject *kwargs,
                                  int listen) {
-  static char *kwlist[] = {"address", "handler", "http", NULL};
+  static char *bind_kw[] = {"address", "handler", "http", "reuse_port", NULL};
+  static char *connect_kw[] = {"address", "handler", "http", NULL};
   const char *address;
   PyObject *handler = Py_None;
-  int http = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, listen ? "s|Op:bind" : "s|Op:connect",
-                                   kwlist, &address, &handler, &http) ||
+  int http = 0, reuse_port = 0;
+  if (!(listen ? PyArg_ParseTupleAndKeywords(args, kwargs, "s|Op$p:bind", bind_kw, &address,
+                                             &handler, &http, &reuse_port)
+               : PyArg_ParseTupleAndKeywords(args, kwargs, "s|Op:connect", connect_kw,
+                                             &address, &handler, &http)) ||
       check_open(m) < 0 || check_handler(handler) < 0)
     return NULL;
   const char *err = NULL;
   struct mg_connection *nc;
   if (listen) {
-    struct mg_bind_opts o = {.error_string = &err};
+    struct mg_bind_opts o = {.error_string = &err,
+                             .flags = reuse_port ? MG_F_REUSE_PORT : 0};
     nc = mg_bind_opt(&m->mgr, address, mgio_dispatch, o);
   } else {
     struct mg_connect_opts o = {.error_string = &err};
@@ -789,14 +793,15 @@ static PyObject *mgio_time(PyObject *cls, PyObject *unused) {
 
 static PyMethodDef Manager_methods[] = {
     {"bind", (PyCFunction) (void (*)(void)) Manager_bind, METH_VARARGS | METH_KEYWORDS,
-     "bind(address, handler=None, http=False)\n--\n\nListen on "
+     "bind(address, handler=None, http=False, *, reuse_port=False)\n--\n\nListen on "
      "\"[tcp://|udp://][host]:port\"; port 0 picks a free one (see local_address). "
      "Accepted connections share the handler. With http=True they speak HTTP/1.1: the "
      "handler gets EV_HTTP_REQUEST (and EV_HTTP_CHUNK) with an HttpMessage; WebSocket "
      "upgrades are accepted too (EV_WEBSOCKET_HANDSHAKE_REQUEST, _DONE, then "
      "EV_WEBSOCKET_FRAME / _CONTROL_FRAME with a WebSocketMessage; answer with "
      "send_ws). Connection.set_limits() on the listener sets the limits of the "
-     "connections it accepts."},
+     "connections it accepts. reuse_port=True sets SO_REUSEPORT: several processes may "
+     "then listen on the port, and the kernel spreads the connections between them."},
     {"connect", (PyCFunction) (void (*)(void)) Manager_connect, METH_VARARGS | METH_KEYWORDS,
      "connect(address, handler=None, http=False)\n--\n\nConnect without blocking; the "
      "handler gets EV_CONNECT with 0 or an error number first (-1: the name did not "

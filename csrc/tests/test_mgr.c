@@ -570,3 +570,21 @@ TEST(mgr_resolves_a_name_on_the_helper_thread) {
   CHECK(lg.connect_status != -1);
   CHECK(lg.events[0] == 'C');
 }
+
+/* MG_F_REUSE_PORT: a second listener on the same port succeeds only when both ask. */
+TEST(mgr_reuse_port_shares_a_port) {
+  struct mg_mgr a, b;
+  mg_mgr_init(&a, NULL);
+  mg_mgr_init(&b, NULL);
+  struct mg_bind_opts bo;
+  memset(&bo, 0, sizeof(bo));
+  bo.flags = MG_F_REUSE_PORT;
+  struct mg_connection *first = mg_bind_opt(&a, "tcp://127.0.0.1:0", NULL, bo);
+  CHECK(first != NULL);
+  char addr[64];
+  snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", ntohs(first->sa.sin.sin_port));
+  CHECK(mg_bind(&b, addr, NULL) == NULL);
+  CHECK(mg_bind_opt(&b, addr, NULL, bo) != NULL);
+  mg_mgr_free(&a);
+  mg_mgr_free(&b);
+}

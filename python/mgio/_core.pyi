@@ -317,10 +317,16 @@ class Manager:
     @max_connections.setter
     def max_connections(self, value: int) -> None: ...
     def bind(
-        self, address: str, handler: EventHandler | None = None, http: bool = False
+        self,
+        address: str,
+        handler: EventHandler | None = None,
+        http: bool = False,
+        *,
+        reuse_port: bool = False,
     ) -> Connection:
         """Listen on address; with http=True the accepted connections speak HTTP/1.1 and
-        accept WebSocket upgrades."""
+        accept WebSocket upgrades. reuse_port=True sets SO_REUSEPORT (TCP), so that
+        several processes listen on one port and the kernel spreads connections."""
     def connect(
         self, address: str, handler: EventHandler | None = None, http: bool = False
     ) -> Connection:

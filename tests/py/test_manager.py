@@ -1464,3 +1464,33 @@ def test_poll_arguments(mgr):
         mgr.poll("1")
     with pytest.raises(OverflowError):
         mgr.poll(2**40)
+
+
+def test_reuse_port_shares_a_port_between_listeners():
+    """With reuse_port=True two managers (standing in for two processes) listen on one
+    port and the kernel spreads the connections; without it the second bind fails."""
+    seen: list[Counter[int]] = [Counter(), Counter()]
+
+    def counter(index: int):
+        def handler(conn, ev, data):
+            if ev == EV_ACCEPT:
+                seen[index][1] += 1
+        return handler
+
+    with mgio.Manager() as a, mgio.Manager() as b:
+        first = a.bind("tcp://127.0.0.1:0", counter(0), reuse_port=True)
+        port = port_of(first)
+        with pytest.raises(OSError):
+            b.bind(f"tcp://127.0.0.1:{port}", None)
+        b.bind(f"tcp://127.0.0.1:{port}", counter(1), reuse_port=True)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        try:
+            deadline = time.monotonic() + 5
+            while sum(c[1] for c in seen) < 40 and time.monotonic() < deadline:
+                a.poll(5)
+                b.poll(5)
+        finally:
+            for c in clients:
+                c.close()
+    # 40 connections hashed over two sockets all landing on one: odds 2**-39
+    assert seen[0][1] + seen[1][1] == 40 and seen[0][1] > 0 and seen[1][1] > 0
