@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,38 @@ def test_serve_forever_raises_when_the_address_is_taken():
             pass
         else:
             raise AssertionError("bound a port that is in use")
+
+
+def test_prefork_workers_share_the_port():
+    """Two worker processes bind one port with reuse_port; answers come from both (the
+    kernel spreads new connections), and SIGINT stops them all."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES / "prefork_http.py"),
+                             f"127.0.0.1:{port}", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "2 workers" in proc.stdout.readline()
+        workers: set[str] = set()
+        deadline = time.monotonic() + 10
+        while len(workers) < 2 and time.monotonic() < deadline:
+            try:    # a fresh connection each time, so the kernel picks a worker anew
+                r = requests.get(f"http://127.0.0.1:{port}/", timeout=5,
+                                 headers={"Connection": "close"})
+                workers.add(r.text.split()[-1])
+            except requests.ConnectionError:
+                time.sleep(0.05)        # the workers are still binding
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert "stopped" in out
+    finally:
+        if proc.poll() is None:     # the workers stop when the first process forwards SIGINT
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()

@@ -7,37 +7,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import mgio
 import pytest
+from nginx_runner import run_nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-CONFIG = """
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {tmp}/error.log;
-pid {tmp}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
+SITE = """
     types {{ text/plain txt; application/octet-stream bin; }}
     server {{
         listen 127.0.0.1:{port};
-        root {tmp}/www;
+        root {www};
         location /chunked/ {{
             gzip on; gzip_types *; gzip_min_length 0;
         }}
@@ -46,24 +28,9 @@ http {{
         }}
         location = /teapot {{ return 418 "short and stout"; }}
     }}
-}}
 """
 
 TEXT = b"The quick brown fox jumps over the lazy dog.\n" * 500
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serving(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -75,31 +42,8 @@ def nginx(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         (www / sub).mkdir(parents=True, exist_ok=True)
         (www / sub / "text.txt").write_bytes(TEXT)
     (www / "big.bin").write_bytes(os.urandom(5 << 20))
-    for attempt in range(5):
-        port = _free_port()
-        conf = tmp / "nginx.conf"
-        conf.write_text(CONFIG.format(tmp=tmp, port=port))
-        proc = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(conf)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while proc.poll() is None and not _serving(port) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if proc.poll() is None and _serving(port):
-            break
-        proc.kill()
-        proc.wait()
-        if attempt == 4:
-            log = (tmp / "error.log").read_text() if (tmp / "error.log").exists() else ""
-            pytest.fail(f"nginx did not start: {log}")
-    try:
+    with run_nginx(tmp, lambda port: SITE.format(port=port, www=www)) as port:
         yield f"http://127.0.0.1:{port}", www
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_content_length_reply(nginx):
