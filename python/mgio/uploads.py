@@ -50,7 +50,11 @@ class UploadHandler(Handler):
     has its partial file removed; the stream failing answers nothing more (the C layer
     already answered, or the connection is gone). Fields are limited to
     `max_field_size` bytes each (413 beyond). Subclass and override :meth:`on_saved` or
-    :meth:`summary` to change the answer; `on_http_request` is not handled here."""
+    :meth:`summary` to change the answer (and :attr:`reply_status` its status);
+    `on_http_request` is not handled here."""
+
+    #: The status of the final answer (a subclass may say 201 Created).
+    reply_status = 200
 
     def __init__(self, folder: str | os.PathLike[str], max_field_size: int = 64 * 1024):
         self.folder = os.fspath(folder)
@@ -158,7 +162,9 @@ class UploadHandler(Handler):
         files = st.files if st is not None else []
         fields = st.fields if st is not None else {}
         conn.reply(
-            200, json.dumps(self.summary(files, fields)), {"Content-Type": "application/json"}
+            self.reply_status,
+            json.dumps(self.summary(files, fields)),
+            {"Content-Type": "application/json"},
         )
 
     # -- hooks ------------------------------------------------------------------------
