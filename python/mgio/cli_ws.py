@@ -9,9 +9,11 @@ handshake or a lost connection prints a message on stderr and exits 1.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
+from collections.abc import Iterator
 
 from ._core import Connection, HttpMessage, Manager, WebSocketMessage
 from .events import WsOp
@@ -31,6 +33,10 @@ class _Session(Handler):
         self.closed = False
         self.close_code: int | None = None
         self.error: str | None = None
+
+    def on_connect(self, conn: Connection, status: int) -> None:
+        if status != 0:
+            self.error = "cannot resolve the host" if status == -1 else os.strerror(status)
 
     def on_ws_open(self, conn: Connection, msg: HttpMessage) -> None:
         if msg.status == 101:
@@ -79,13 +85,29 @@ class _Session(Handler):
         return 0
 
 
+def _stdin_lines(fd: int = 0) -> Iterator[bytes]:
+    """The lines of `fd` without their end; unbuffered reads (os.read), because a daemon
+    thread blocked in sys.stdin's reader would hold its lock at interpreter exit."""
+    pending = bytearray()
+    while chunk := os.read(fd, 65536):
+        pending += chunk
+        *lines, rest = pending.split(b"\n")
+        yield from (bytes(line) for line in lines)
+        pending = bytearray(rest)
+    if pending:
+        yield bytes(pending)
+
+
 def _read_stdin(session: _Session, mgr: Manager) -> None:
     """The reader thread: queues each line of stdin, then the end of input."""
-    for raw in sys.stdin.buffer:
-        session.lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+    try:
+        for raw in _stdin_lines():
+            session.lines.put(raw.decode("utf-8", "replace").rstrip("\r"))
+            mgr.wakeup()
+        session.lines.put(_EOF)
         mgr.wakeup()
-    session.lines.put(_EOF)
-    mgr.wakeup()
+    except (OSError, RuntimeError, ValueError):
+        pass  # stdin failed, or the manager is gone: the session is over
 
 
 def ws(url: str) -> int:
