@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,25 @@ def test_uploads_are_refused_without_the_flag(tmp_path):
     assert os.listdir(tmp_path) == []
     assert '"PUT /x.txt HTTP/1.1" 405' in server.err
     assert '"POST / HTTP/1.1" 405' in server.err
+
+
+def test_a_put_cut_short_leaves_nothing(site):
+    server, root = site
+    host, port = server.url[len("http://"):-1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"PUT /cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        s.sendall(b"only the start")
+        wait_until(lambda: temp_files(root))  # the upload began
+    wait_until(lambda: not temp_files(root))  # the server saw the close and cleaned up
+    assert not (root / "cut.bin").exists()
+
+
+def temp_files(root: Path) -> list[str]:
+    return [n for n in os.listdir(root) if n.startswith(".mgio-put-")]
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.01)
