@@ -3,13 +3,15 @@
 The body is written as it arrives (``on_http_chunk`` + ``delete_chunk``), to FILE or
 to stdout; a progress bar goes to stderr when stderr is a terminal. Redirects are
 followed (at most 5). A status other than 2xx, a failed connection or a body cut short
-is reported on stderr with exit status 1; a partial FILE is then removed.
+is reported on stderr with exit status 1; FILE is then left as it was (the body goes
+to a temporary file renamed over FILE at the end).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from typing import BinaryIO
 from urllib.parse import urljoin
@@ -27,28 +29,47 @@ class GetError(Exception):
 
 
 class _Sink:
-    """Where the body goes: FILE (opened at the first byte of a 2xx answer, removed
-    when the download fails) or stdout."""
+    """Where the body goes: stdout, or FILE through a temporary file beside it that is
+    renamed over FILE only when the download succeeded (a failure leaves FILE as it
+    was)."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.file: BinaryIO | None = None
+        self.temp: str | None = None
 
     def write(self, data: bytes) -> None:
         if self.file is None:
-            self.file = open(self.path, "wb") if self.path else sys.stdout.buffer
+            self.file = self._open()
         self.file.write(data)
+
+    def _open(self) -> BinaryIO:
+        if self.path is None:
+            return sys.stdout.buffer
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, self.temp = tempfile.mkstemp(prefix=".mgio-get-", dir=folder)
+        return os.fdopen(fd, "wb")
 
     def close(self, ok: bool) -> None:
         if self.path is None:
             sys.stdout.buffer.flush()
             return
-        if self.file is not None:
-            self.file.close()
-        elif ok:
-            open(self.path, "wb").close()  # an empty body is an empty file
-        if not ok and self.file is not None:
-            os.unlink(self.path)
+        if ok and self.file is None:
+            self.write(b"")  # an empty body is an empty file
+        if self.file is None or self.temp is None:
+            return
+        self.file.close()
+        if ok:
+            os.chmod(self.temp, 0o666 & ~_umask())
+            os.replace(self.temp, self.path)
+        else:
+            os.unlink(self.temp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _Fetch(Handler):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import pty
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from cli_server import CliServer, mgio_cli
@@ -51,6 +53,16 @@ def test_404_exits_1_and_leaves_no_file(server, tmp_path):
     assert not out.exists()
 
 
+def test_a_failed_download_keeps_an_existing_file(server, tmp_path):
+    out = tmp_path / "kept.txt"
+    out.write_text("old")
+    assert mgio_cli("get", server.url + "missing", "-o", str(out)).returncode == 1
+    assert out.read_text() == "old"
+    assert mgio_cli("get", server.url + "sub/hello.txt", "-o", str(out)).returncode == 0
+    assert out.read_text() == "hello\n"
+    assert os.listdir(tmp_path) == ["kept.txt"]
+
+
 def test_refused_connection_exits_1(tmp_path):
     p = mgio_cli("get", "http://127.0.0.1:1/x", "-o", str(tmp_path / "x"))
     assert p.returncode == 1 and p.stderr.startswith(b"mgio get: http://127.0.0.1:1/x: ")
@@ -86,3 +98,23 @@ def test_bad_arguments_exit_2():
     assert p.returncode == 2 and b"required: url" in p.stderr
     p = mgio_cli("get", "http://x/", "--timeout", "soon")
     assert p.returncode == 2 and b"invalid float value" in p.stderr
+
+
+def test_a_body_cut_short_exits_1_and_removes_the_file(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def answer_half() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(5)
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+
+        peer = threading.Thread(target=answer_half, daemon=True)
+        peer.start()
+        out = tmp_path / "half.bin"
+        p = mgio_cli("get", f"http://127.0.0.1:{port}/", "-o", str(out))
+        peer.join(5)
+    assert p.returncode == 1 and b"closed before the whole answer arrived" in p.stderr
+    assert os.listdir(tmp_path) == []  # neither the file nor its temporary
