@@ -4,6 +4,7 @@ and a WebSocket echo, with one access-log line per request; Ctrl-C stops it."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -131,8 +132,8 @@ class FolderServer(Handler):
         except OSError as e:
             req.put.abort()
             req.put = None
-            self._refuse(conn, req, 507 if e.errno in (27, 28, 122) else 500,
-                         f"write failed: {e.strerror or e}")
+            full = e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+            self._refuse(conn, req, 507 if full else 500, f"write failed: {e.strerror or e}")
 
     def _finish_put(self, conn: Connection, req: _Request, rest: bytes) -> None:
         put = req.put

@@ -36,9 +36,14 @@ class CliServer:
         self.url = found.group(0)
         self.ws_url = "ws" + self.url[len("http"):]
         self.out = self.err = ""
+        self.stopped = False
 
     def stop(self) -> int:
-        """Ctrl-C; the exit status (stdout and stderr are kept in out and err)."""
+        """Ctrl-C; the exit status (stdout and stderr are kept in out and err). Once
+        stopped, returns the same status again."""
+        if self.stopped:
+            return self.proc.returncode
+        self.stopped = True
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:

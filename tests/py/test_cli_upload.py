@@ -182,3 +182,18 @@ def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "not reached in time"
         time.sleep(0.01)
+
+
+def test_ctrl_c_during_a_put_exits_0_and_cleans_up(tmp_path):
+    server = CliServer(tmp_path, "--upload")
+    try:
+        host, port = server.url[len("http://"):-1].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(b"PUT /stopped.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            s.sendall(b"some of it")
+            wait_until(lambda: temp_files(tmp_path))
+            assert server.stop() == 0
+    finally:
+        server.stop()
+    assert "stopped" in server.out
+    assert os.listdir(tmp_path) == []
