@@ -137,6 +137,8 @@ class _Fetch(Handler):
         if not self.done:
             self.done = True
             self.error = "the connection closed before the whole answer arrived"
+            if self.progress is not None:
+                self.progress.done()  # ends the bar's line before the message
 
 
 def _fetch_once(url: str, sink: _Sink, timeout: float, progress: bool) -> _Fetch:

@@ -77,7 +77,11 @@ class FolderServer(Handler):
     def _refuse(self, conn: Connection, req: _Request, status: int, reason: str) -> None:
         """Answers `status` and closes (a body that is not wanted is not read)."""
         req.refused = True
-        conn.send_error(status, reason + "\n")
+        fields = {"Content-Type": "text/plain", "Connection": "close"}
+        if status == 405:
+            fields["Allow"] = "GET, HEAD"
+        conn.reply(status, reason + "\n", fields)
+        conn.close()
         self.log.write(conn, req.line, status)
 
     def on_http_chunk(self, conn: Connection, msg: HttpMessage) -> None:

@@ -63,6 +63,15 @@ def test_curl_form_saves_files_and_never_overwrites(site, tmp_path):
     assert (root / "sub" / "report (1).txt").read_text() == "second\n"
 
 
+def test_chunked_put_from_stdin(site):
+    server, root = site
+    data = os.urandom(200_000)
+    p = subprocess.run([CURL, "-s", "-T", "-", server.url + "piped.bin"], input=data,
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0 and b'"saved": ["piped.bin"]' in p.stdout
+    assert (root / "piped.bin").read_bytes() == data
+
+
 def test_requests_form_with_two_files(site):
     server, root = site
     files = [("a", ("one.bin", b"\x00" * 1000)), ("b", ("two.bin", b"\xff" * 10))]
@@ -153,7 +162,7 @@ def test_big_put_streams_in_bounded_memory(site, tmp_path):
 def test_uploads_are_refused_without_the_flag(tmp_path):
     with CliServer(tmp_path) as server:
         r = requests.put(server.url + "x.txt", data=b"x", timeout=5)
-        assert r.status_code == 405
+        assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
         r = requests.post(server.url, files={"f": ("y.txt", b"y")}, timeout=5)
         assert r.status_code == 405
     assert server.proc.returncode == 0
