@@ -18,6 +18,15 @@ def mgio_cli(
                           capture_output=True, timeout=timeout)
 
 
+def curl(*args: str) -> tuple[int, str]:
+    """(HTTP status, body) of a silent curl run with `args`."""
+    p = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", *args],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    body, _, status = p.stdout.rpartition("\n")
+    return int(status), body
+
+
 class CliServer:
     """``mgio serve DIR --listen 127.0.0.1:0 *options``; ``url`` ends with "/"."""
 

@@ -5,13 +5,12 @@ echo (the websockets library); the auth file itself is neither served nor replac
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import mgio
 import pytest
 import requests
 import websockets
-from cli_server import CliServer
+from cli_server import CliServer, curl
 from mgio.auth import authorization_for
 from requests.auth import HTTPDigestAuth
 
@@ -35,20 +34,18 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     assert '"GET /echo HTTP/1.1" 101' in server.err
 
 
-def curl(*args: str) -> int:
-    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args],
-                       capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return int(p.stdout)
+def status(*args: str) -> int:
+    """The HTTP status of a curl run."""
+    return curl(*args)[0]
 
 
 def test_right_password_200_wrong_401(site):
     server, _ = site
     url = server.url + "secret.txt"
-    assert curl("--digest", "-u", "joe:s3cret", url) == 200
-    assert curl("--digest", "-u", "joe:guess", url) == 401
-    assert curl("--digest", "-u", "ann:x", url) == 401  # a user of another realm
-    assert curl(url) == 401
+    assert status("--digest", "-u", "joe:s3cret", url) == 200
+    assert status("--digest", "-u", "joe:guess", url) == 401
+    assert status("--digest", "-u", "ann:x", url) == 401  # a user of another realm
+    assert status(url) == 401
     r = requests.get(url, auth=RIGHT, timeout=5)
     assert r.status_code == 200 and r.text == "for joe only\n"
     assert requests.get(url, auth=WRONG, timeout=5).status_code == 401
@@ -66,25 +63,25 @@ def test_uploads_need_auth(site, tmp_path):
     server, root = site
     src = tmp_path / "up.txt"
     src.write_text("up")
-    assert curl("-T", str(src), server.url + "up.txt") == 401
-    assert curl("--digest", "-u", "joe:guess", "-T", str(src), server.url + "up.txt") == 401
-    assert curl("-F", f"f=@{src}", server.url) == 401
+    assert status("-T", str(src), server.url + "up.txt") == 401
+    assert status("--digest", "-u", "joe:guess", "-T", str(src), server.url + "up.txt") == 401
+    assert status("-F", f"f=@{src}", server.url) == 401
     assert not (root / "up.txt").exists()
-    assert curl("--digest", "-u", "joe:s3cret", "-T", str(src), server.url + "up.txt") == 201
-    assert curl("--digest", "-u", "joe:s3cret", "-F", f"f=@{src}", server.url) == 201
+    assert status("--digest", "-u", "joe:s3cret", "-T", str(src), server.url + "up.txt") == 201
+    assert status("--digest", "-u", "joe:s3cret", "-F", f"f=@{src}", server.url) == 201
     assert (root / "up (1).txt").read_text() == "up"
 
 
 def test_the_auth_file_is_hidden_and_kept(site, tmp_path):
     server, root = site
     before = (root / "users.htdigest").read_text()
-    assert curl("--digest", "-u", "joe:s3cret", server.url + "users.htdigest") == 404
+    assert status("--digest", "-u", "joe:s3cret", server.url + "users.htdigest") == 404
     listing = requests.get(server.url, auth=RIGHT, timeout=5).text
     assert "secret.txt" in listing and "users.htdigest" not in listing
     src = tmp_path / "evil"
     src.write_text("joe:mgio test:00000000000000000000000000000000\n")
     auth = ("--digest", "-u", "joe:s3cret")
-    assert curl(*auth, "-T", str(src), server.url + "users.htdigest") == 403
+    assert status(*auth, "-T", str(src), server.url + "users.htdigest") == 403
     assert (root / "users.htdigest").read_text() == before
 
 

@@ -8,24 +8,12 @@ import hashlib
 import os
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
-from cli_server import CliServer
-
-CURL = "curl"
-
-
-def curl(*args: str) -> tuple[int, str]:
-    """(HTTP status, body) of a curl run; the body is the server's answer."""
-    p = subprocess.run([CURL, "-s", "-w", "\n%{http_code}", *args],
-                       capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    body, _, status = p.stdout.rpartition("\n")
-    return int(status), body
+from cli_server import CliServer, curl
+from conftest import wait_for
 
 
 def tree(root: Path) -> set[str]:
@@ -66,7 +54,7 @@ def test_curl_form_saves_files_and_never_overwrites(site, tmp_path):
 def test_chunked_put_from_stdin(site):
     server, root = site
     data = os.urandom(200_000)
-    p = subprocess.run([CURL, "-s", "-T", "-", server.url + "piped.bin"], input=data,
+    p = subprocess.run(["curl", "-s", "-T", "-", server.url + "piped.bin"], input=data,
                        capture_output=True, timeout=30)
     assert p.returncode == 0 and b'"saved": ["piped.bin"]' in p.stdout
     assert (root / "piped.bin").read_bytes() == data
@@ -177,32 +165,11 @@ def test_a_put_cut_short_leaves_nothing(site):
     with socket.create_connection((host, int(port)), timeout=5) as s:
         s.sendall(b"PUT /cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
         s.sendall(b"only the start")
-        wait_until(lambda: temp_files(root))  # the upload began
-    wait_until(lambda: not temp_files(root))  # the server saw the close and cleaned up
+        wait_for(lambda: temp_files(root))  # the upload began
+    wait_for(lambda: not temp_files(root))  # the server saw the close and cleaned up
     assert not (root / "cut.bin").exists()
 
 
 def temp_files(root: Path) -> list[str]:
     return [n for n in os.listdir(root) if n.startswith(".mgio-put-")]
 
-
-def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.01)
-
-
-def test_ctrl_c_during_a_put_exits_0_and_cleans_up(tmp_path):
-    server = CliServer(tmp_path, "--upload")
-    try:
-        host, port = server.url[len("http://"):-1].rsplit(":", 1)
-        with socket.create_connection((host, int(port)), timeout=5) as s:
-            s.sendall(b"PUT /stopped.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
-            s.sendall(b"some of it")
-            wait_until(lambda: temp_files(tmp_path))
-            assert server.stop() == 0
-    finally:
-        server.stop()
-    assert "stopped" in server.out
-    assert os.listdir(tmp_path) == []
