@@ -32,6 +32,16 @@ def _ws_path(value: str) -> str:
     return value
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 256:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1-256), not {value!r}")
+    return number
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     srv = sub.add_parser(
         "serve",
@@ -52,6 +62,8 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     srv.add_argument("--ws-echo", metavar="PATH", type=_ws_path,
                      help="a WebSocket echo at PATH (e.g. /ws) on the same port")
     srv.add_argument("--quiet", action="store_true", help="no access log")
+    srv.add_argument("--workers", type=_positive, default=1, metavar="N",
+                     help="serve from N processes sharing the port (SO_REUSEPORT)")
 
 
 def _add_get(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,7 +119,7 @@ def _serve(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         except ValueError as e:
             p.error(f"--realm: {e}")
     options = ServeOptions(args.upload, auth, args.auth_file, args.ws_echo)
-    return serve(args.dir, args.listen, args.quiet, options)
+    return serve(args.dir, args.listen, args.quiet, options, args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:

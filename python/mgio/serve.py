@@ -20,6 +20,7 @@ from .cli_form import FormUpload
 from .cli_log import AccessLog, RequestLine
 from .cli_paths import Refused, form_folder, put_target
 from .cli_put import TEMP_PREFIX, PutFile
+from .cli_workers import reserve_port, run_workers
 from .handler import Handler
 
 
@@ -248,26 +249,53 @@ def serve(
     listen: str = "127.0.0.1:8000",
     quiet: bool = False,
     options: ServeOptions | None = None,
+    workers: int = 1,
 ) -> int:
-    """Serve `root` on `listen` until Ctrl-C; returns the exit status."""
+    """Serve `root` on `listen` until Ctrl-C, in `workers` processes sharing the port
+    (SO_REUSEPORT) when more than one; returns the exit status."""
     options = options or ServeOptions()
     if not os.path.isdir(root):
         print(f"mgio serve: {root}: not a folder", file=sys.stderr)
         return 2
     try:
+        # made before any fork: the workers share its Digest key (their nonces are
+        # valid on each other; each keeps its own replay table)
         handler = FolderServer(root, None if quiet else sys.stderr, options)
     except ValueError as e:
         print(f"mgio serve: {e}", file=sys.stderr)
         return 2
+    if workers <= 1:
+        return _serve_one(root, listen, handler, options)
+    try:
+        holder, address = reserve_port(listen)
+    except (OSError, ValueError) as e:
+        print(f"mgio serve: cannot listen on {listen}: {e}", file=sys.stderr)
+        return 1
+    with holder:
+        status = run_workers(workers, lambda index: _serve_one(
+            root, address, handler, options, worker=(index, workers)))
+    print("stopped", flush=True)
+    return status
+
+
+def _serve_one(root: str, listen: str, handler: FolderServer, options: ServeOptions,
+               worker: tuple[int, int] | None = None) -> int:
+    """One manager serving until Ctrl-C; `worker` is (index, count) in a worker process
+    (then the first one announces, and the supervisor says "stopped")."""
     with Manager() as mgr:
         try:
-            listener = mgr.bind(listen, handler, http=True)
+            listener = mgr.bind(listen, handler, http=True, reuse_port=worker is not None)
         except OSError as e:
             print(f"mgio serve: cannot listen on {listen}: {e}", file=sys.stderr)
             return 1
-        print(_banner(root, listener, options), flush=True)
+        if worker is None or worker[0] == 0:
+            banner = _banner(root, listener, options)
+            if worker is not None:
+                banner += f"\n{worker[1]} worker processes"
+            print(banner, flush=True)
         try:
             _run(mgr)
         except KeyboardInterrupt:
-            print("stopped", flush=True)
+            if worker is None:
+                print("stopped", flush=True)
     return 0
