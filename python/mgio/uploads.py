@@ -45,7 +45,7 @@ class UploadHandler(Handler):
 
     File names are reduced by :func:`safe_filename`; an existing file is never
     overwritten (``name (1).ext`` and so on is used instead). At the end the request is
-    answered 200 with a JSON summary ``{"files": [{"field", "filename", "path",
+    answered :attr:`reply_status` (200) with a JSON summary ``{"files": [{"field", "filename", "path",
     "size"}], "fields": {name: value}}``. A part that does not complete (status < 0)
     has its partial file removed; the stream failing answers nothing more (the C layer
     already answered, or the connection is gone). Fields are limited to
@@ -173,5 +173,5 @@ class UploadHandler(Handler):
         """Called for each file saved completely (info: field, filename, path, size)."""
 
     def summary(self, files: list[dict[str, Any]], fields: dict[str, str]) -> Any:
-        """The JSON-able body of the final 200 answer."""
+        """The JSON-able body of the final answer."""
         return {"files": files, "fields": fields}
