@@ -81,7 +81,8 @@ class Dispatcher(Handler):
             return expectation.action_for(req), expectation.delay
         except Exception:  # the test's responder: answer 500 and fail the check
             trace = traceback.format_exc()
-            self._recorder.fail(f"the responder of {expectation.matcher} raised for {req}:\n{trace}")
+            where = f"the responder of {expectation.matcher}"
+            self._recorder.fail(f"{where} raised for {req}:\n{trace}")
             return Reply(f"mgio.testing: the responder raised\n{trace}", 500), 0.0
 
     def on_timer(self, conn: Connection, when: float) -> None:

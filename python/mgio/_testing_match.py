@@ -9,7 +9,7 @@ from __future__ import annotations
 import json as _json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any
 from urllib.parse import parse_qs
 
 from ._testing_request import Request
@@ -17,14 +17,14 @@ from ._testing_request import Request
 __all__ = ["BodyMatch", "HeaderMatch", "PathMatch", "QueryMatch", "RequestMatcher"]
 
 #: A path: exact text, a regular expression (must match it whole), or a predicate.
-PathMatch = Union[str, "re.Pattern[str]", Callable[[str], bool]]
+PathMatch = str | re.Pattern[str] | Callable[[str], bool]
 #: A query: a mapping (order-insensitive; values a str or a list of str), the exact raw
 #: query string, or a predicate on the decoded query.
-QueryMatch = Union[Mapping[str, Any], str, Callable[[dict[str, list[str]]], bool]]
+QueryMatch = Mapping[str, Any] | str | Callable[[dict[str, list[str]]], bool]
 #: A header value: exact text or a regular expression (must match it whole).
-HeaderMatch = Union[str, "re.Pattern[str]"]
+HeaderMatch = str | re.Pattern[str]
 #: A body: exact bytes, exact text (UTF-8), or a predicate on the bytes.
-BodyMatch = Union[bytes, str, Callable[[bytes], bool]]
+BodyMatch = bytes | str | Callable[[bytes], bool]
 
 _ANY_JSON: Any = object()  # the json= default: no JSON criterion
 

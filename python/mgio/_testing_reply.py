@@ -7,13 +7,13 @@ from __future__ import annotations
 import json as _json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Union
+from typing import Any, Final
 
 from ._testing_request import Request
 
 __all__ = ["CLOSE", "Action", "CloseConnection", "Reply", "Responder", "Stream", "as_action"]
 
-Fields = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+Fields = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 def _fields(headers: Fields, content_type: str | None) -> list[tuple[str, str]]:
@@ -75,9 +75,9 @@ class CloseConnection:
 CLOSE: Final = CloseConnection()
 
 #: What the server does for a request.
-Action = Union[Reply, Stream, CloseConnection]
+Action = Reply | Stream | CloseConnection
 #: A function that answers a request: an Action, or a body (str or bytes) sent with 200.
-Responder = Callable[[Request], Union[Action, str, bytes]]
+Responder = Callable[[Request], Action | str | bytes]
 
 
 def as_action(result: object) -> Action:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Union
 
 from ._core import Connection, WebSocketMessage
 from ._testing_match import PathMatch
@@ -16,13 +15,13 @@ from ._testing_wait import Signal
 __all__ = ["MessageMatch", "WebSocketExpectation", "WsData", "WsReply"]
 
 #: A WebSocket message as recorded: str for text, bytes for binary.
-WsData = Union[str, bytes]
+WsData = str | bytes
 #: Which messages a script entry answers: exact str/bytes, a regular expression (on
 #: text messages, matching whole), or a predicate.
-MessageMatch = Union[str, bytes, "re.Pattern[str]", Callable[[WsData], bool]]
+MessageMatch = str | bytes | re.Pattern[str] | Callable[[WsData], bool]
 #: The answer: one message, several, or a function of the message returning either
 #: (or None: no answer).
-WsReply = Union[WsData, Iterable[WsData], Callable[[WsData], Union[WsData, Iterable[WsData], None]]]
+WsReply = WsData | Iterable[WsData] | Callable[[WsData], WsData | Iterable[WsData] | None]
 
 
 def _message_matches(expected: MessageMatch, got: WsData) -> bool:
