@@ -248,6 +248,8 @@ class Server:
         """Accepts WebSocket upgrades on the paths ``path`` matches (None: any);
         returns the endpoint to configure and observe. ``required``: the check fails
         unless a connection opened."""
+        if self._handler is not None:
+            raise RuntimeError("this server runs a custom handler; it has no endpoints")
         url = self.ws_url_for(path if isinstance(path, str) else "/")
         endpoint = WebSocketExpectation(path, required=required, url=url,
                                         call_soon=self.call_soon, signal=self._signal)
