@@ -12,7 +12,7 @@ from typing import Protocol
 from ._core import Connection, HttpMessage, WebSocketMessage
 from ._testing_expect import ExpectationBook, Found
 from ._testing_match import RequestMatcher
-from ._testing_reply import Action, Reply
+from ._testing_reply import Action, Reply, Stream
 from ._testing_request import Request
 from ._testing_sender import AnswerQueue
 from ._testing_ws import WebSocketExpectation
@@ -24,8 +24,9 @@ __all__ = ["Dispatcher", "Recorder"]
 class Recorder(Protocol):
     """Where the dispatcher reports (the Server)."""
 
-    def record(self, request: Request, found: Found) -> None:
-        """A request arrived and was matched (or not)."""
+    def record(self, request: Request, found: Found, status: int | None) -> None:
+        """A request arrived, was matched (or not) and answered with ``status`` (None:
+        the connection was closed instead)."""
 
     def fail(self, problem: str) -> None:
         """Something the check must report happened."""
@@ -66,8 +67,9 @@ class Dispatcher(Handler):
     def on_http_request(self, conn: Connection, msg: HttpMessage) -> None:
         req = Request.from_message(msg)
         found = self._book.take(req)
-        self._recorder.record(req, found)
         action, delay = self._answer(req, found)
+        status = action.status if isinstance(action, Reply | Stream) else None
+        self._recorder.record(req, found, status)
         self._state(conn).answers.push(conn, action, delay)
 
     def _answer(self, req: Request, found: Found) -> tuple[Action, float]:
@@ -100,11 +102,11 @@ class Dispatcher(Handler):
         endpoint = self._endpoint_for(req)
         if endpoint is None:
             problem = "no WebSocket endpoint matches its path"
-            self._recorder.record(req, Found(None, problem))
+            self._recorder.record(req, Found(None, problem), 404)
             self._recorder.fail(f"unexpected WebSocket upgrade {req}: {problem}")
             conn.send_error(404, f"mgio.testing: no WebSocket endpoint for {req.path}\n")
             return
-        self._recorder.record(req, Found(None, endpoint=endpoint))
+        self._recorder.record(req, Found(None, endpoint=endpoint), 101)
         self._state(conn).ws = endpoint
 
     def _endpoint_for(self, req: Request) -> WebSocketExpectation | None:

@@ -21,18 +21,20 @@ PathMatch = str | re.Pattern[str] | Callable[[str], bool]
 #: A query: a mapping (order-insensitive; values a str or a list of str), the exact raw
 #: query string, or a predicate on the decoded query.
 QueryMatch = Mapping[str, Any] | str | Callable[[dict[str, list[str]]], bool]
-#: A header value: exact text or a regular expression (must match it whole).
-HeaderMatch = str | re.Pattern[str]
+#: A header value: exact text, a regular expression (must match it whole) or a predicate.
+HeaderMatch = str | re.Pattern[str] | Callable[[str], bool]
 #: A body: exact bytes, exact text (UTF-8), or a predicate on the bytes.
 BodyMatch = bytes | str | Callable[[bytes], bool]
 
 _ANY_JSON: Any = object()  # the json= default: no JSON criterion
 
 
-def _text_matches(expected: str | re.Pattern[str], actual: str) -> bool:
+def _text_matches(expected: PathMatch, actual: str) -> bool:
     if isinstance(expected, re.Pattern):
         return expected.fullmatch(actual) is not None
-    return expected == actual
+    if isinstance(expected, str):
+        return expected == actual
+    return bool(expected(actual))
 
 
 def _show(value: Any) -> str:
@@ -51,8 +53,8 @@ def _normal_query(query: Mapping[str, Any]) -> dict[str, list[str]]:
 
 class RequestMatcher:
     """The criteria of an expectation: method (any case), path (a '?query' in it is
-    compared like a query mapping), query, headers (each
-    given field must be present with a matching value; others may be there too), and
+    compared like a query mapping), query, headers (each given field must be present
+    with a matching value, any of its values if repeated; others may be there too), and
     the body as bytes/text, a predicate, or JSON (compared after parsing)."""
 
     def __init__(
@@ -102,11 +104,7 @@ class RequestMatcher:
         return self.method is None or self.method == req.method
 
     def _path_ok(self, req: Request) -> bool:
-        if self.path is None:
-            return True
-        if isinstance(self.path, str | re.Pattern):
-            return _text_matches(self.path, req.path)
-        return bool(self.path(req.path))
+        return self.path is None or _text_matches(self.path, req.path)
 
     def _query_ok(self, req: Request) -> bool:
         if self.query is None:

@@ -59,13 +59,15 @@ _NO_JSON: Any = RequestMatcher().json  # the "no json= criterion" marker
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One received request and what took it: an HTTP ``expectation``, a WebSocket
-    ``endpoint``, or neither (then ``problem`` says why)."""
+    """One received request, what took it (an HTTP ``expectation``, a WebSocket
+    ``endpoint``, or neither: then ``problem`` says why) and the ``status`` of the
+    answer (101 for an upgrade; None when the connection was closed instead)."""
 
     request: Request
     expectation: Expectation | None = None
     endpoint: WebSocketExpectation | None = None
     problem: str = ""
+    status: int | None = None
 
     @property
     def matched(self) -> bool:
@@ -73,11 +75,12 @@ class LogEntry:
         return self.expectation is not None or self.endpoint is not None
 
     def __str__(self) -> str:
+        answer = "closed" if self.status is None else str(self.status)
         if self.expectation is not None:
-            return f"{self.request} -> matched {self.expectation.matcher}"
+            return f"{self.request} -> {answer}, matched {self.expectation.matcher}"
         if self.endpoint is not None:
-            return f"{self.request} -> WebSocket endpoint {self.endpoint.path or '*'}"
-        return f"{self.request} -> UNMATCHED"
+            return f"{self.request} -> {answer}, WebSocket endpoint {self.endpoint.path or '*'}"
+        return f"{self.request} -> {answer}, UNMATCHED"
 
 
 class Server:
@@ -276,9 +279,9 @@ class Server:
 
     # ---- records -----------------------------------------------------------------------
 
-    def record(self, request: Request, found: Found) -> None:
-        """(Server thread) logs a request and what took it."""
-        entry = LogEntry(request, found.expectation, found.endpoint, found.problem)
+    def record(self, request: Request, found: Found, status: int | None) -> None:
+        """(Server thread) logs a request, what took it and the answer's status."""
+        entry = LogEntry(request, found.expectation, found.endpoint, found.problem, status)
         with self._lock:
             self._log.append(entry)
         self._signal.notify()
@@ -317,6 +320,25 @@ class Server:
         await self._signal.wait_until_async(lambda: len(self._log) >= count, timeout,
                                             f"{count} request(s) to {self.url}")
         return self.requests
+
+    def requests_matching(
+        self, path: PathMatch | None = None, method: str | None = None, **criteria: Any
+    ) -> list[Request]:
+        """The requests received so far that meet the criteria of :meth:`expect`."""
+        matcher = RequestMatcher(path, method, **criteria)
+        return [r for r in self.requests if matcher.matches(r)]
+
+    def _all_met(self) -> bool:
+        return not self._book.unmet() and all(w.met for w in self._ws_snapshot())
+
+    def wait_until_met(self, timeout: float = 5.0) -> None:
+        """Blocks until every required expectation got its requests (for clients that
+        run in the background); AssertionError after ``timeout`` s."""
+        self._signal.wait_until(self._all_met, timeout, "every expectation met")
+
+    async def wait_until_met_async(self, timeout: float = 5.0) -> None:
+        """:meth:`wait_until_met` for coroutines (the event loop keeps running)."""
+        await self._signal.wait_until_async(self._all_met, timeout, "every expectation met")
 
     # ---- the verdict -------------------------------------------------------------------
 

@@ -95,8 +95,8 @@ def test_failures_are_reported_at_teardown(pytester: pytest.Pytester):
         "Expected:",
         "  1. * /expected (any number of times; got 1)",
         "Received:",
-        "  1. GET /expected -> matched * /expected",
-        "  2. GET /surprise -> UNMATCHED",
+        "  1. GET /expected -> 200, matched * /expected",
+        "  2. GET /surprise -> 500, UNMATCHED",
     ])
     result.stdout.fnmatch_lines([
         "*ERROR at teardown of test_unmet*",

@@ -15,7 +15,7 @@ import aiohttp
 import mgio
 import pytest
 import requests
-from conftest import recv_until_closed
+from conftest import HOSTS, recv_until_closed
 from mgio.testing import CLOSE, Reply, Request, Server, Stream
 
 
@@ -155,8 +155,8 @@ def test_an_unexpected_request_is_answered_500_and_fails_the_check():
     assert message.startswith(f"mgio.testing server {server.url}: 1 problem(s)")
     assert "body: b'abc'" in message
     assert "Expected:\n  1. GET /expected" in message
-    assert "Received:\n  1. GET /expected -> matched GET /expected\n" in message
-    assert "  2. POST /other?x=1 -> UNMATCHED" in message
+    assert "Received:\n  1. GET /expected -> 200, matched GET /expected\n" in message
+    assert "  2. POST /other?x=1 -> 500, UNMATCHED" in message
 
 
 def test_unmatched_status_is_configurable():
@@ -387,3 +387,36 @@ def test_servers_are_independent():
         assert one.port != two.port
         assert [requests.get(s.url).text for s in (one, two)] == ["one", "two"]
         assert len(one.requests) == len(two.requests) == 1
+
+
+# ---- waiting and searching the log ------------------------------------------------------
+
+
+def test_wait_until_met_and_requests_matching():
+    with Server() as server:
+        server.expect("/job", method="POST", headers={"X-Id": lambda v: v.isdigit()},
+                      times=3)
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            for i in range(3):  # background clients, as the code under test would be
+                pool.submit(requests.post, server.url_for(f"/job?n={i}"),
+                            headers={"X-Id": str(i)})
+            server.wait_until_met()
+        assert len(server.requests_matching("/job", query={"n": "1"})) == 1
+        assert len(server.requests_matching(method="POST")) == 3
+        assert server.requests_matching(method="GET") == []
+        assert [entry.status for entry in server.log] == [200] * 3
+
+
+def test_wait_until_met_times_out_with_what_is_missing():
+    with Server(check_on_exit=False) as server:
+        server.expect("/never")
+        with pytest.raises(AssertionError, match="every expectation met did not happen"):
+            server.wait_until_met(timeout=0.05)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_loopback_hosts(host):
+    with Server(host) as server:
+        server.expect("/").respond("here")
+        assert f"//{'[::1]' if host == '::1' else host}:{server.port}" in server.url
+        assert requests.get(server.url_for("/")).text == "here"

@@ -88,7 +88,7 @@ def test_an_upgrade_to_an_unknown_path_is_refused_and_fails():
             server.check()
         message = str(failure.value)
         assert "unexpected WebSocket upgrade GET /unknown: no WebSocket endpoint" in message
-        assert "Received:\n  1. GET /unknown -> UNMATCHED" in message
+        assert "Received:\n  1. GET /unknown -> 404, UNMATCHED" in message
 
 
 def test_an_endpoint_nobody_connected_to_fails_the_check():
