@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from ._testing_request import Request
 
-__all__ = ["BodyMatch", "HeaderMatch", "PathMatch", "QueryMatch", "RequestMatcher"]
+__all__ = ["ANY_JSON", "BodyMatch", "HeaderMatch", "PathMatch", "QueryMatch", "RequestMatcher"]
 
 #: A path: exact text, a regular expression (must match it whole), or a predicate.
 PathMatch = str | re.Pattern[str] | Callable[[str], bool]
@@ -26,7 +26,8 @@ HeaderMatch = str | re.Pattern[str] | Callable[[str], bool]
 #: A body: exact bytes, exact text (UTF-8), or a predicate on the bytes.
 BodyMatch = bytes | str | Callable[[bytes], bool]
 
-_ANY_JSON: Any = object()  # the json= default: no JSON criterion
+#: The json= default of the matchers: no JSON criterion.
+ANY_JSON: Any = object()
 
 
 def _text_matches(expected: PathMatch, actual: str) -> bool:
@@ -65,14 +66,14 @@ class RequestMatcher:
         query: QueryMatch | None = None,
         headers: Mapping[str, HeaderMatch] | None = None,
         body: BodyMatch | None = None,
-        json: Any = _ANY_JSON,
+        json: Any = ANY_JSON,
     ) -> None:
         if isinstance(path, str) and "?" in path:
             if query is not None:
                 raise ValueError("give the query in the path or as query=, not both")
             path, raw = path.split("?", 1)
             query = parse_qs(raw, keep_blank_values=True)  # order-insensitive
-        if body is not None and json is not _ANY_JSON:
+        if body is not None and json is not ANY_JSON:
             raise ValueError("give body= or json=, not both")
         self.path = path
         self.method = method.upper() if method is not None else None
@@ -122,7 +123,7 @@ class RequestMatcher:
         )
 
     def _body_ok(self, req: Request) -> bool:
-        if self.json is not _ANY_JSON:
+        if self.json is not ANY_JSON:
             try:
                 return bool(_json.loads(req.body) == self.json)
             except ValueError:
@@ -141,7 +142,7 @@ class RequestMatcher:
         if self.headers:
             shown = ", ".join(f"{k}: {_show(v)}" for k, v in self.headers.items())
             parts.append(f"headers={{{shown}}}")
-        if self.json is not _ANY_JSON:
+        if self.json is not ANY_JSON:
             parts.append(f"json={self.json!r}")
         elif self.body is not None:
             parts.append(f"body={_show(self.body)}")

@@ -27,7 +27,7 @@ from typing import Any
 from ._core import Connection, Manager
 from ._testing_dispatch import Dispatcher
 from ._testing_expect import Expectation, ExpectationBook, Found
-from ._testing_match import BodyMatch, HeaderMatch, PathMatch, QueryMatch, RequestMatcher
+from ._testing_match import ANY_JSON, BodyMatch, HeaderMatch, PathMatch, QueryMatch, RequestMatcher
 from ._testing_reply import CLOSE, Action, CloseConnection, Reply, Responder, Stream
 from ._testing_request import Request
 from ._testing_wait import Signal
@@ -53,8 +53,6 @@ __all__ = [
 
 #: A custom mgio handler: a function (conn, ev, data) or an mgio.Handler.
 EventHandler = Callable[[Connection, int, Any], object]
-
-_NO_JSON: Any = RequestMatcher().json  # the "no json= criterion" marker
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,7 @@ class Server:
         query: QueryMatch | None = None,
         headers: Mapping[str, HeaderMatch] | None = None,
         body: BodyMatch | None = None,
-        json: Any = _NO_JSON,
+        json: Any = ANY_JSON,
         times: int | None = None,
         required: bool = True,
     ) -> Expectation:

@@ -10,6 +10,8 @@ import concurrent.futures
 import http.client
 import re
 import socket
+import subprocess
+import sys
 
 import aiohttp
 import mgio
@@ -420,3 +422,14 @@ def test_loopback_hosts(host):
         server.expect("/").respond("here")
         assert f"//{'[::1]' if host == '::1' else host}:{server.port}" in server.url
         assert requests.get(server.url_for("/")).text == "here"
+
+
+def test_mgio_testing_needs_no_pytest():
+    code = ("import sys; sys.modules['pytest'] = None\n"  # any 'import pytest' now fails
+            "import mgio.testing\n"
+            "with mgio.testing.Server() as server:\n"
+            "    server.expect('/').respond('ok')\n"
+            "    print(mgio.request('GET', server.url).body.decode())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
