@@ -255,7 +255,7 @@ def test_clear_forgets_everything():
 
 def test_a_delayed_answer_holds_up_no_other_request():
     with Server() as server:
-        server.expect("/slow").respond("slow", delay=0.5)
+        server.expect("/slow").respond("slow", delay=1.5)  # ample for 20 quick ones
         server.expect("/fast").respond("fast")
         finished: list[str] = []
 
