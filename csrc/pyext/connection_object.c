@@ -968,12 +968,12 @@ static void Connection_dealloc(ConnectionObject *co) {
 
 static PyMethodDef Connection_methods[] = {
     {"send", (PyCFunction) Connection_send, METH_O,
-     "send(data, /)\n--\n\nQueue bytes for sending; they leave during the next poll."},
+     "send($self, data, /)\n--\n\nQueue bytes for sending; they leave during the next poll."},
     {"close", (PyCFunction) (void (*)(void)) Connection_close, METH_VARARGS | METH_KEYWORDS,
-     "close(*, immediately=False)\n--\n\nClose after the queued output is sent (or at once "
+     "close($self, *, immediately=False)\n--\n\nClose after the queued output is sent (or at once "
      "with immediately=True). The handler still gets EV_CLOSE, last."},
     {"reply", (PyCFunction) (void (*)(void)) Connection_reply, METH_FASTCALL | METH_KEYWORDS,
-     "reply(status=200, body=b\"\", headers=None)\n--\n\nQueue a complete HTTP response: "
+     "reply($self, status=200, body=b\"\", headers=None)\n--\n\nQueue a complete HTTP response: "
      "the status line, `headers` (a mapping or (name, value) pairs), Content-Length and "
      "the body (bytes-like, or str sent as UTF-8 text/plain unless a Content-Type is "
      "given). The body is left out after a HEAD request. After a request that is not "
@@ -982,42 +982,42 @@ static PyMethodDef Connection_methods[] = {
      "control character, or a Content-Length/Transfer-Encoding header."},
     {"send_head", (PyCFunction) (void (*)(void)) Connection_send_head,
      METH_FASTCALL | METH_KEYWORDS,
-     "send_head(status, length=-1, headers=None)\n--\n\nQueue a response head: "
+     "send_head($self, status, length=-1, headers=None)\n--\n\nQueue a response head: "
      "Content-Length: length, or with length=-1 Transfer-Encoding: chunked (then send the "
      "body with send_chunk() and end it with send_chunk(b\"\")). With a length, send the "
      "body with send()."},
     {"send_chunk", (PyCFunction) Connection_send_chunk, METH_O,
-     "send_chunk(data, /)\n--\n\nQueue one chunk of a chunked body (bytes-like, or str as "
+     "send_chunk($self, data, /)\n--\n\nQueue one chunk of a chunked body (bytes-like, or str as "
      "UTF-8); an empty one ends the body."},
     {"send_error", (PyCFunction) (void (*)(void)) Connection_send_error,
      METH_FASTCALL | METH_KEYWORDS,
-     "send_error(code, reason=None)\n--\n\nQueue a complete text/plain error response "
+     "send_error($self, code, reason=None)\n--\n\nQueue a complete text/plain error response "
      "whose body is `reason` (default: the status's reason phrase) and close the "
      "connection once it is sent."},
     {"redirect", (PyCFunction) (void (*)(void)) Connection_redirect,
      METH_VARARGS | METH_KEYWORDS,
-     "redirect(location, status=302, headers=None)\n--\n\nQueue a redirect to `location` "
+     "redirect($self, location, status=302, headers=None)\n--\n\nQueue a redirect to `location` "
      "(a Location field and a small HTML body). The connection stays open."},
     {"delete_chunk", (PyCFunction) Connection_delete_chunk, METH_NOARGS,
-     "delete_chunk()\n--\n\nIn an EV_HTTP_CHUNK handler: drop the body bytes just shown "
+     "delete_chunk($self)\n--\n\nIn an EV_HTTP_CHUNK handler: drop the body bytes just shown "
      "(msg.body), so that a large body streams through in bounded memory (sets "
      "Flag.DELETE_CHUNK)."},
     {"register_endpoint", (PyCFunction) (void (*)(void)) Connection_register_endpoint,
      METH_VARARGS | METH_KEYWORDS,
-     "register_endpoint(pattern, handler)\n--\n\nOn an HTTP listener: route requests "
+     "register_endpoint($self, pattern, handler)\n--\n\nOn an HTTP listener: route requests "
      "whose URI matches the glob `pattern` (\"/api\", \"/files/**\", \"/x$\"; the "
      "longest match wins) to handler(conn, EV_HTTP_REQUEST, msg) instead of the "
      "connection's handler, which still gets every other event. Registering a pattern "
      "again replaces its handler."},
     {"serve_file", (PyCFunction) (void (*)(void)) Connection_serve_file,
      METH_VARARGS | METH_KEYWORDS,
-     "serve_file(msg, path, mime=None, headers=None)\n--\n\nAnswer request `msg` with the "
+     "serve_file($self, msg, path, mime=None, headers=None)\n--\n\nAnswer request `msg` with the "
      "file at `path` (conditional requests, a byte range, HEAD; larger files stream as "
      "the socket drains). `mime` defaults to one guessed from the extension; `headers` "
      "are added to the response."},
     {"serve_dir", (PyCFunction) (void (*)(void)) Connection_serve_dir,
      METH_VARARGS | METH_KEYWORDS,
-     "serve_dir(msg, root, **options)\n--\n\nAnswer request `msg` from the folder `root` "
+     "serve_dir($self, msg, root, /, **options)\n--\n\nAnswer request `msg` from the folder `root` "
      "(mg_serve_http). Options: index_files (\"index.html,index.htm\"), "
      "enable_directory_listing (bool), hidden_file_pattern, custom_mime_types "
      "(\".ext=type,...\"), ip_acl, url_rewrites, per_directory_auth_file, auth_domain, "
@@ -1025,7 +1025,7 @@ static PyMethodDef Connection_methods[] = {
      "other mg_serve_http_opts fields by name."},
     {"send_ws", (PyCFunction) (void (*)(void)) Connection_send_ws,
      METH_FASTCALL | METH_KEYWORDS,
-     "send_ws(data, op=None, *, fin=True)\n--\n\nQueue one WebSocket frame. A str is "
+     "send_ws($self, data, op=None, *, fin=True)\n--\n\nQueue one WebSocket frame. A str is "
      "sent as a text frame (UTF-8), a bytes-like object as a binary one, a "
      "WebSocketMessage with its own opcode (an echo that copies nothing into Python), "
      "unless `op` (a WsOp: TEXT, BINARY, CONTINUE, PING, PONG) says otherwise. "
@@ -1037,12 +1037,12 @@ static PyMethodDef Connection_methods[] = {
      "connection is not an open WebSocket or its closing handshake has started; "
      "ConnectionError once it is closed."},
     {"ws_select_protocol", (PyCFunction) Connection_ws_select_protocol, METH_O,
-     "ws_select_protocol(name)\n--\n\nIn on_ws_handshake_request: the subprotocol the "
+     "ws_select_protocol($self, name, /)\n--\n\nIn on_ws_handshake_request: the subprotocol the "
      "101 answer names - one the client offered; None (or one it did not offer) names "
      "none. Without a call the 101 names the client's first offer."},
     {"ws_close", (PyCFunction) (void (*)(void)) Connection_ws_close,
      METH_VARARGS | METH_KEYWORDS,
-     "ws_close(code=1000, reason=\"\")\n--\n\nStart the WebSocket closing handshake: "
+     "ws_close($self, code=1000, reason=\"\")\n--\n\nStart the WebSocket closing handshake: "
      "send a Close with `code` (1000-1003, 1007-1014, 3000-4999; None for a Close "
      "without a code) and `reason` (at most 123 bytes of UTF-8), then wait (the "
      "ws_close_timeout limit, 5 s by default) for the peer's Close and close; the "
@@ -1051,7 +1051,7 @@ static PyMethodDef Connection_methods[] = {
      "invalid code or reason, WebSocketError when the connection is not a WebSocket."},
     {"set_limits", (PyCFunction) (void (*)(void)) Connection_set_limits,
      METH_VARARGS | METH_KEYWORDS,
-     "set_limits(**limits)\n--\n\nChange the HTTP and WebSocket limits of an HTTP "
+     "set_limits($self, **limits)\n--\n\nChange the HTTP and WebSocket limits of an HTTP "
      "connection (mg_http_set_limits); keywords left out keep their value (see the "
      "`limits` property). On a listener they pass to the connections accepted after the "
      "call. HTTP: request_line (8192), header_section (32768), max_headers (100), "
@@ -1063,7 +1063,7 @@ static PyMethodDef Connection_methods[] = {
      "in the upgrades that follow; True; a client chooses with connect_ws(deflate=)). "
      "ValueError when the connection does not speak HTTP."},
     {"set_timer", (PyCFunction) Connection_set_timer, METH_O,
-     "set_timer(when, /)\n--\n\nArm the one-shot EV_TIMER at the absolute time `when` "
+     "set_timer($self, when, /)\n--\n\nArm the one-shot EV_TIMER at the absolute time `when` "
      "(mgio.time() scale; 0 disarms). Returns the previous value."},
     {NULL, NULL, 0, NULL},
 };

@@ -428,15 +428,15 @@ static void HttpMessage_dealloc(HttpMessageObject *m) {
 static PyMethodDef HttpMessage_methods[] = {
     {"header", (PyCFunction) (void (*)(void)) HttpMessage_header,
      METH_VARARGS | METH_KEYWORDS,
-     "header(name, default=None)\n--\n\nThe value of the first field called `name` (any "
+     "header($self, name, default=None)\n--\n\nThe value of the first field called `name` (any "
      "case), or `default`."},
     {"var", (PyCFunction) (void (*)(void)) HttpMessage_var, METH_VARARGS | METH_KEYWORDS,
-     "var(name, default=None)\n--\n\nThe form variable `name` (any case), decoded: from "
+     "var($self, name, default=None)\n--\n\nThe form variable `name` (any case), decoded: from "
      "the query string, else from a form body (Content-Type "
      "application/x-www-form-urlencoded, or none). `default` when it is absent or its "
      "value has a malformed %-escape. Bytes that are not UTF-8 become U+FFFD."},
     {"basic_auth", (PyCFunction) HttpMessage_basic_auth, METH_NOARGS,
-     "basic_auth()\n--\n\nThe (user, password) of a Basic Authorization field (RFC "
+     "basic_auth($self)\n--\n\nThe (user, password) of a Basic Authorization field (RFC "
      "7617, UTF-8), or None when there is none or it is malformed (another scheme, not "
      "strict base64, no colon, an empty user, control characters)."},
     {NULL, NULL, 0, NULL},

@@ -793,7 +793,7 @@ static PyObject *mgio_time(PyObject *cls, PyObject *unused) {
 
 static PyMethodDef Manager_methods[] = {
     {"bind", (PyCFunction) (void (*)(void)) Manager_bind, METH_VARARGS | METH_KEYWORDS,
-     "bind(address, handler=None, http=False, *, reuse_port=False)\n--\n\nListen on "
+     "bind($self, address, handler=None, http=False, *, reuse_port=False)\n--\n\nListen on "
      "\"[tcp://|udp://][host]:port\"; port 0 picks a free one (see local_address). "
      "Accepted connections share the handler. With http=True they speak HTTP/1.1: the "
      "handler gets EV_HTTP_REQUEST (and EV_HTTP_CHUNK) with an HttpMessage; WebSocket "
@@ -803,13 +803,13 @@ static PyMethodDef Manager_methods[] = {
      "connections it accepts. reuse_port=True sets SO_REUSEPORT: several processes may "
      "then listen on the port, and the kernel spreads the connections between them."},
     {"connect", (PyCFunction) (void (*)(void)) Manager_connect, METH_VARARGS | METH_KEYWORDS,
-     "connect(address, handler=None, http=False)\n--\n\nConnect without blocking; the "
+     "connect($self, address, handler=None, http=False)\n--\n\nConnect without blocking; the "
      "handler gets EV_CONNECT with 0 or an error number first (-1: the name did not "
      "resolve). With http=True, responses to the requests you send are parsed "
      "(EV_HTTP_REPLY)."},
     {"connect_http", (PyCFunction) (void (*)(void)) Manager_connect_http,
      METH_VARARGS | METH_KEYWORDS,
-     "connect_http(url, handler=None, method=\"GET\", headers=None, body=None)\n--\n\n"
+     "connect_http($self, url, handler=None, method=\"GET\", headers=None, body=None)\n--\n\n"
      "Connect to an http:// URL and send one request: Host, Content-Length when there is "
      "a body (or for POST and PUT), Authorization: Basic for user:pass@ in the URL, and "
      "`headers` (a mapping or (name, value) pairs; CR/LF and other control characters "
@@ -819,7 +819,7 @@ static PyMethodDef Manager_methods[] = {
      "does not parse or is not http://."},
     {"connect_ws", (PyCFunction) (void (*)(void)) Manager_connect_ws,
      METH_VARARGS | METH_KEYWORDS,
-     "connect_ws(url, handler=None, protocol=None, headers=None, *, deflate=True)\n--\n\n"
+     "connect_ws($self, url, handler=None, protocol=None, headers=None, *, deflate=True)\n--\n\n"
      "Connect to a ws:// (or http://) URL and send the WebSocket upgrade request: Host, a "
      "fresh Sec-WebSocket-Key, Sec-WebSocket-Protocol when `protocol` (a name, \"a, b\", "
      "or a list of names) is given, an offer of permessage-deflate unless deflate=False, "
@@ -832,28 +832,28 @@ static PyMethodDef Manager_methods[] = {
      "EV_WEBSOCKET_CONTROL_FRAME with WebSocketMessages. ValueError for a URL that does "
      "not parse or is wss://."},
     {"add_timer", (PyCFunction) Manager_add_timer, METH_O,
-     "add_timer(handler, /)\n--\n\nA connection without a socket, for EV_TIMER events."},
+     "add_timer($self, handler, /)\n--\n\nA connection without a socket, for EV_TIMER events."},
     {"poll", (PyCFunction) (void (*)(void)) Manager_poll, METH_FASTCALL | METH_KEYWORDS,
-     "poll(timeout_ms=0)\n--\n\nOne iteration; returns the number of events delivered. "
+     "poll($self, timeout_ms=0)\n--\n\nOne iteration; returns the number of events delivered. "
      "Re-raises the first exception a handler raised (its connection is closed)."},
     {"run", (PyCFunction) Manager_run, METH_NOARGS,
-     "run()\n--\n\nPoll until stop() is called, the manager is closed or has no "
+     "run($self)\n--\n\nPoll until stop() is called, the manager is closed or has no "
      "connections left. Handler exceptions and KeyboardInterrupt propagate."},
     {"stop", (PyCFunction) Manager_stop, METH_NOARGS,
-     "stop()\n--\n\nMake run() return after the current iteration. Safe from any thread "
+     "stop($self)\n--\n\nMake run() return after the current iteration. Safe from any thread "
      "and from handlers."},
     {"wakeup", (PyCFunction) Manager_wakeup, METH_NOARGS,
-     "wakeup()\n--\n\nMake a running poll() return soon. Safe from any thread."},
+     "wakeup($self)\n--\n\nMake a running poll() return soon. Safe from any thread."},
     {"broadcast", (PyCFunction) Manager_broadcast, METH_VARARGS,
-     "broadcast(func, /, *args)\n--\n\nCall func(conn, *args) for every connection on the "
+     "broadcast($self, func, /, *args)\n--\n\nCall func(conn, *args) for every connection on the "
      "polling thread, during the next poll(). Safe from any thread."},
     {"fileno", (PyCFunction) Manager_fileno, METH_NOARGS,
-     "fileno()\n--\n\nA descriptor that becomes readable when poll() has I/O to do."},
+     "fileno($self)\n--\n\nA descriptor that becomes readable when poll() has I/O to do."},
     {"next_timer", (PyCFunction) Manager_next_timer, METH_NOARGS,
-     "next_timer()\n--\n\nWhen poll() must run next without I/O (mgio.time() scale); "
+     "next_timer($self)\n--\n\nWhen poll() must run next without I/O (mgio.time() scale); "
      "0.0 if nothing is scheduled."},
     {"close", (PyCFunction) Manager_close, METH_NOARGS,
-     "close()\n--\n\nClose every connection (handlers get EV_CLOSE) and release the "
+     "close($self)\n--\n\nClose every connection (handlers get EV_CLOSE) and release the "
      "manager."},
     {"__enter__", (PyCFunction) Manager_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction) Manager_exit, METH_VARARGS, NULL},

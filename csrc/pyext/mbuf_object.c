@@ -520,21 +520,21 @@ static void Mbuf_releasebuffer(MbufObject *self, Py_buffer *view) {
 
 static PyMethodDef Mbuf_methods[] = {
     {"append", (PyCFunction) Mbuf_append, METH_O,
-     "append(data, /)\n--\n\nAppend the bytes of a bytes-like object."},
+     "append($self, data, /)\n--\n\nAppend the bytes of a bytes-like object."},
     {"insert", (PyCFunction) (void (*)(void)) Mbuf_insert, METH_FASTCALL,
-     "insert(offset, data, /)\n--\n\nInsert bytes at offset (0 <= offset <= len; negative "
+     "insert($self, offset, data, /)\n--\n\nInsert bytes at offset (0 <= offset <= len; negative "
      "counts from the end). IndexError when out of range."},
     {"remove", (PyCFunction) Mbuf_remove, METH_O,
-     "remove(count, /)\n--\n\nDrop count bytes from the front. ValueError when count > len."},
+     "remove($self, count, /)\n--\n\nDrop count bytes from the front. ValueError when count > len."},
     {"clear", (PyCFunction) Mbuf_clear, METH_NOARGS,
-     "clear()\n--\n\nEmpty the data and keep the allocation."},
+     "clear($self)\n--\n\nEmpty the data and keep the allocation."},
     {"resize", (PyCFunction) Mbuf_resize, METH_O,
-     "resize(size, /)\n--\n\nSet the allocation to exactly size bytes (size >= len)."},
+     "resize($self, size, /)\n--\n\nSet the allocation to exactly size bytes (size >= len)."},
     {"trim", (PyCFunction) Mbuf_trim, METH_NOARGS,
-     "trim()\n--\n\nShrink the allocation to the data length."},
+     "trim($self)\n--\n\nShrink the allocation to the data length."},
     {"__bytes__", (PyCFunction) Mbuf_bytes, METH_NOARGS, "A bytes copy of the data."},
     {"free", (PyCFunction) Mbuf_free, METH_NOARGS,
-     "free()\n--\n\nRelease the storage; the Mbuf becomes empty with size 0."},
+     "free($self)\n--\n\nRelease the storage; the Mbuf becomes empty with size 0."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -3,7 +3,7 @@
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, SupportsIndex, TypedDict, overload
+from typing import Any, SupportsIndex, TypedDict, final, overload
 
 from typing_extensions import Buffer
 
@@ -12,6 +12,7 @@ from .headers import Headers
 
 __version__: str
 
+@final
 class Mbuf:
     """A growable byte buffer (the C mbuf of mgio) that exports a writable buffer."""
 
@@ -60,6 +61,7 @@ class Mbuf:
 EventHandler = Callable[[Connection, int, Any], object]
 HeaderFields = Mapping[str, str | bytes | int] | Iterable[tuple[str | bytes, str | bytes | int]]
 
+@final
 class HttpMessage:
     """An HTTP request or response given to a handler (EV_HTTP_REQUEST, EV_HTTP_REPLY,
     EV_HTTP_CHUNK). Attributes are made on first access; a message kept after the
@@ -113,6 +115,7 @@ class HttpMessage:
     def basic_auth(self) -> tuple[str, str] | None:
         """(user, password) of a Basic Authorization field; None when absent or invalid."""
 
+@final
 class WebSocketMessage:
     """A WebSocket message or control frame given to a handler (EV_WEBSOCKET_FRAME,
     EV_WEBSOCKET_CONTROL_FRAME). len(msg) is the payload length. Attributes are made on
@@ -147,6 +150,7 @@ class WebSocketMessage:
     def __len__(self) -> int: ...
     def __bytes__(self) -> bytes: ...
 
+@final
 class MultipartPart:
     """One event of a streaming multipart request (EV_HTTP_PART_BEGIN, EV_HTTP_PART_DATA,
     EV_HTTP_PART_END, EV_HTTP_MULTIPART_REQUEST_END). len(part) is len(part.data). A part
@@ -187,6 +191,7 @@ class Limits(TypedDict):
     ws_close_timeout: float
     ws_deflate: bool
 
+@final
 class Connection:
     """A connection of a Manager: a listener, an outbound or accepted connection, or a
     timer. Made by Manager.bind / connect / add_timer or by an accepted client."""
@@ -303,6 +308,7 @@ class Connection:
     ) -> None:
         """Answer `msg` from the folder `root` (mg_serve_http options as keywords)."""
 
+@final
 class Manager:
     """An event manager: owns connections and turns their I/O into handler calls."""
 

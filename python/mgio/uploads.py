@@ -43,14 +43,14 @@ class UploadHandler(Handler):
     """A server handler that streams every file part of a multipart request to `folder`
     (memory stays bounded whatever the size) and collects the other parts as fields.
 
-    File names are reduced by :func:`safe_filename`; an existing file is never
-    overwritten (``name (1).ext`` and so on is used instead). At the end the request is
-    answered :attr:`reply_status` (200) with a JSON summary ``{"files": [{"field", "filename", "path",
-    "size"}], "fields": {name: value}}``. A part that does not complete (status < 0)
+    File names are reduced by :func:`safe_filename`; an existing file is never overwritten
+    (``name (1).ext`` and so on is used instead). At the end the request is answered
+    :attr:`reply_status` (200) with a JSON summary ``{"files": [{"field", "filename",
+    "path", "size"}], "fields": {name: value}}``. A part that does not complete (status < 0)
     has its partial file removed; the stream failing answers nothing more (the C layer
-    already answered, or the connection is gone). Fields are limited to
-    `max_field_size` bytes each (413 beyond). Subclass and override :meth:`on_saved` or
-    :meth:`summary` to change the answer (and :attr:`reply_status` its status);
+    already answered, or the connection is gone). Fields are limited to `max_field_size`
+    bytes each (413 beyond). Subclass and override :meth:`on_saved` or :meth:`summary` to
+    change the answer (and :attr:`reply_status` its status);
     `on_http_request` is not handled here."""
 
     #: The status of the final answer (a subclass may say 201 Created).
