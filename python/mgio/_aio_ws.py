@@ -42,6 +42,7 @@ async def _wait_for(aw: Awaitable[Any], timeout: float | None) -> Any:
     except asyncio.TimeoutError as e:
         raise TimeoutError(str(e) or "timed out") from None
 
+
 __all__ = ["WebSocket", "WebSocketServer", "connect_ws", "serve_ws"]
 
 _CLOSING = Flag.SEND_AND_CLOSE | Flag.CLOSE_IMMEDIATELY
@@ -357,7 +358,8 @@ class WebSocket:
         self._conn.send_ws(payload, WsOp.PING)
         self._pings[payload] = (fut, time.monotonic())
         try:
-            return await _wait_for(fut, timeout)
+            rtt: float = await _wait_for(fut, timeout)
+            return rtt
         finally:
             entry = self._pings.get(payload)
             if entry is not None and entry[0] is fut:
@@ -553,6 +555,26 @@ def connect_ws(
 WsHandler = Callable[[WebSocket], Awaitable[object]]
 
 
+async def run_ws_handler(handler: WsHandler, ws: WebSocket) -> None:
+    """Run a server-side WebSocket handler: its WebSocket is closed when it returns
+    (1000), raises (1011; the exception goes to the loop's exception handler;
+    WebSocketClosed is not an error) or is cancelled (dropped)."""
+    try:
+        await handler(ws)
+    except WebSocketClosed:
+        pass  # the peer went away while the handler worked: not an error
+    except asyncio.CancelledError:
+        ws.abort()
+        raise
+    except Exception as e:
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": "a WebSocket handler raised", "exception": e, "websocket": ws}
+        )
+        await ws.close(1011, "handler error")
+    finally:
+        await ws.close()
+
+
 def _offered(msg: HttpMessage) -> list[str]:
     """The subprotocols a client offers, in its order."""
     out: list[str] = []
@@ -671,22 +693,9 @@ class WebSocketServer:
 
     async def _run(self, ws: WebSocket) -> None:
         try:
-            await self._handler(ws)
-        except WebSocketClosed:
-            pass  # the peer went away while the handler worked: not an error
-        except asyncio.CancelledError:
-            ws.abort()
-            raise
-        except Exception as e:
-            self._loop.call_exception_handler(
-                {"message": "a serve_ws handler raised", "exception": e, "websocket": ws}
-            )
-            await ws.close(1011, "handler error")
+            await run_ws_handler(self._handler, ws)
         finally:
-            try:
-                await ws.close()
-            finally:
-                self.connections.discard(ws)
+            self.connections.discard(ws)
 
     # ---- lifetime -------------------------------------------------------------------
 

@@ -14,7 +14,15 @@ nothing blocks the loop::
 An exception raised by a handler stops the driver; it is re-raised by ``wait()``,
 ``raise_if_failed()`` and when the ``async with`` block exits.
 
-``await mgio.aio.request(method, url, ...)`` is the asyncio twin of :func:`mgio.request`.
+HTTP server: ``async with mgio.aio.serve(handler) as server`` runs ``handler(request)``
+(a plain or coroutine function taking a :class:`Request`, returning a :class:`Response`,
+bytes, str, a dict, or an async iterator streamed chunked) per request; pipelined
+requests are answered in order (:func:`serve`).
+
+HTTP client: ``await mgio.aio.request(method, url, ...)`` is the asyncio twin of
+:func:`mgio.request`; ``async with mgio.aio.fetch(url) as resp`` streams the response
+body (``resp.iter_chunks()``); both follow redirects on request and take a request body
+from an async iterator (:func:`fetch`).
 
 WebSocket: ``async with mgio.aio.connect_ws(url) as ws`` opens a client
 (:func:`connect_ws`), ``async with mgio.aio.serve_ws(handler) as server`` serves one
@@ -26,20 +34,27 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Any
 
+from ._aio_client import FetchResponse, TooManyRedirects, fetch, request
+from ._aio_http import Request, Response
+from ._aio_server import Server, serve
 from ._aio_ws import WebSocket, WebSocketServer, connect_ws, serve_ws
 from ._core import Manager
-from .client import Response, _auth_retry, _no_userinfo, _start
-from .headers import HeadersLike
 
 __all__ = [
     "Driver",
+    "FetchResponse",
+    "Request",
+    "Response",
+    "Server",
+    "TooManyRedirects",
     "WebSocket",
     "WebSocketServer",
     "connect_ws",
     "drive",
+    "fetch",
     "request",
+    "serve",
     "serve_ws",
 ]
 
@@ -151,69 +166,3 @@ class Driver:
 def drive(manager: Manager) -> Driver:
     """A started Driver for ``manager`` on the running loop (``async with`` it, or stop())."""
     return Driver(manager).start()
-
-
-async def request(
-    method: str,
-    url: str,
-    headers: HeadersLike | None = None,
-    body: bytes | bytearray | memoryview | str | None = None,
-    timeout: float = 10.0,
-    *,
-    json: Any = None,
-    max_size: int | None = None,
-    auth: tuple[str, str] | None = None,
-) -> Response:
-    """Send one HTTP request from the running loop and return the :class:`Response`.
-
-    The same arguments and errors as :func:`mgio.request` (TimeoutError after
-    ``timeout`` seconds, ConnectionError when the connection fails or closes early); a
-    private manager is driven by the loop meanwhile, so other tasks keep running.
-    ``auth=(user, password)`` answers a 401 Digest or Basic challenge by repeating the
-    request once, as :func:`mgio.request` does (the body is sent twice: bytes or str).
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    response = await _request_once(method, url, headers, body, timeout, json, max_size)
-    retry = _auth_retry(method, url, headers, response, auth)
-    if retry is not None:
-        left = max(0.0, deadline - loop.time())
-        url = _no_userinfo(url)
-        response = await _request_once(method, url, retry, body, left, json, max_size)
-    return response
-
-
-async def _request_once(
-    method: str,
-    url: str,
-    headers: HeadersLike | None,
-    body: Any,
-    timeout: float,
-    json: Any,
-    max_size: int | None,
-) -> Response:
-    loop = asyncio.get_running_loop()
-    done = loop.create_future()
-
-    def finished() -> None:
-        if not done.done():
-            done.set_result(None)
-
-    with Manager() as mgr:
-        exchange = _start(mgr, method, url, headers, body, json, max_size, finished)
-        async with Driver(mgr, loop) as driver:
-            stopped = loop.create_task(driver.wait())
-            try:
-                await asyncio.wait(
-                    {done, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                stopped.cancel()
-                await asyncio.gather(stopped, return_exceptions=True)
-            driver.raise_if_failed()
-            if not exchange.done:
-                raise TimeoutError(f"no complete response from {url} within {timeout} s")
-    if exchange.error is not None:
-        raise exchange.error
-    assert exchange.response is not None
-    return exchange.response

@@ -12,7 +12,7 @@ import json as _json
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ._core import Connection, HttpMessage, Manager
@@ -212,11 +212,18 @@ def _no_userinfo(url: str) -> str:
     return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
+class _Challenged(Protocol):
+    """What _auth_retry reads of a response (a Response, or mgio.aio's FetchResponse)."""
+
+    status: int
+    headers: Headers
+
+
 def _auth_retry(
     method: str,
     url: str,
     headers: HeadersLike | None,
-    response: Response | None,
+    response: _Challenged | None,
     auth: tuple[str, str] | None,
 ) -> list[tuple[str, str]] | None:
     """The headers of the one repeat of a request answered 401, with the Authorization
