@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json as _json
 from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
@@ -86,12 +88,31 @@ class Request:
         )
 
     @property
+    def uri(self) -> str:
+        """The same as ``path`` (the :class:`mgio.HttpMessage` name), so the helpers of
+        :mod:`mgio.auth` (``DigestAuth.check``, ``check_basic``) take a Request."""
+        return self.path
+
+    @property
     def query(self) -> dict[str, str]:
         """The query string's fields, decoded; the first value of a repeated one."""
         out: dict[str, str] = {}
         for key, value in parse_qsl(self.query_string, keep_blank_values=True):
             out.setdefault(key, value)
         return out
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        """(user, password) of a Basic Authorization field; None when absent or invalid
+        (as :meth:`mgio.HttpMessage.basic_auth`)."""
+        scheme, _, token = self.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            plain = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, colon, password = plain.partition(":")
+        return (user, password) if colon and user else None
 
     @property
     def text(self) -> str:
