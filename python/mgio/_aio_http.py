@@ -208,8 +208,16 @@ def as_response(result: object) -> Response:
 
 
 async def aiter_bytes(stream: AsyncIterable[bytes | str]) -> AsyncGenerator[bytes, None]:
-    """The chunks of ``stream`` as bytes (str as UTF-8), empty ones left out."""
-    async for piece in stream:
-        data = piece.encode() if isinstance(piece, str) else bytes(piece)
-        if data:
-            yield data
+    """The chunks of ``stream`` as bytes (str as UTF-8), empty ones left out. Closing
+    this generator closes the stream's iterator too (an async generator's ``finally``
+    runs then, not whenever it is collected)."""
+    it = aiter(stream)
+    try:
+        async for piece in it:
+            data = piece.encode() if isinstance(piece, str) else bytes(piece)
+            if data:
+                yield data
+    finally:
+        aclose = getattr(it, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -15,10 +15,13 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:
     """asyncio.run with a bound, so a stuck test fails instead of hanging the suite."""
 
     async def bounded() -> T:
-        try:
-            return await asyncio.wait_for(coro, timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"the test coroutine ran over {timeout} s") from None
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+            raise AssertionError(f"the test coroutine ran over {timeout} s")
+        return task.result()
 
     return asyncio.run(bounded())
 
