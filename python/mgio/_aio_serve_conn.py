@@ -22,6 +22,13 @@ Two behaviours of the C layer shape the writing (see ``_hold``):
   answers before it therefore wait until they can be written together with it, a
   chunked answer (whose open state the C layer does track) goes out as it comes, and
   output still unsent when that request arrives is taken back and queued again first.
+- A client that shut its sending side (EOF) is closed by the net layer once the send
+  buffer is empty, waiting for an answer only until the first output is queued after
+  the request. So before writing, a connection whose peer shut its side takes its close
+  over (clears SEND_AND_CLOSE) and closes itself after its last answer: a streamed
+  answer and the answers to earlier pipelined requests are not cut short. (When the EOF
+  comes after the first answer was written, that is too late: see the report of this
+  layer.)
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from .events import (
     EV_SEND,
     EV_WEBSOCKET_HANDSHAKE_DONE,
     EV_WEBSOCKET_HANDSHAKE_REQUEST,
+    Flag,
     event_bit,
 )
 
@@ -88,6 +96,8 @@ class ServerConnection:
         self._last_seen = False  # the C layer saw the request that ends the connection
         self._chunked_open = False  # the C layer counts a chunked answer as open
         self._held = b""  # output taken back from the send buffer (see the module doc)
+        self._peer_shut = False  # the client shut its side; this closes after the answers
+        self._closing = False  # close() was called here
         self._stream_task: asyncio.Task[None] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._flush_soon: asyncio.Handle | None = None
@@ -225,8 +235,8 @@ class ServerConnection:
                 return  # closed meanwhile: EV_CLOSE follows
         if self._paused and not self._failed and len(self._queue) <= self.server.max_pending // 2:
             self._set_paused(False)
-        if self.server.closing and not self.busy and not self.closed:
-            self.conn.close()  # shutting down: idle now
+        if (self.server.closing or self._peer_shut) and not self.busy and not self.closed:
+            self._close()  # idle now: shutting down, or the client sends nothing more
 
     def _hold(self) -> bool:
         """Whether whole answers must wait for the one to the closing request."""
@@ -239,7 +249,19 @@ class ServerConnection:
                 return False
         return True
 
+    def _take_over_close(self) -> None:
+        """Before writing to a client that shut its side (see the module doc)."""
+        flags = self.conn.flags
+        if flags & Flag.SEND_AND_CLOSE and not self._closing:
+            self.conn.flags = flags & ~Flag.SEND_AND_CLOSE
+            self._peer_shut = True
+
+    def _close(self) -> None:
+        self._closing = True
+        self.conn.close()
+
     def _send(self, data: bytes) -> None:
+        self._take_over_close()
         if self._held:
             held, self._held = self._held, b""
             self.conn.send(held)
@@ -277,7 +299,7 @@ class ServerConnection:
             if slot.task is not None:
                 slot.task.cancel()
         self._queue.clear()
-        self.conn.close()
+        self._close()
 
     async def _collect(self, slot: _Slot, response: Response) -> None:
         assert response.stream is not None
@@ -303,6 +325,7 @@ class ServerConnection:
         try:
             if not slot.head:
                 async for data in chunks:
+                    self._take_over_close()
                     self.conn.send(b"%x\r\n" % len(data))
                     self.conn.send(data)
                     self.conn.send(b"\r\n")

@@ -53,7 +53,7 @@ class RawClient:
 
     def __init__(self, port: int, timeout: float = 5.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+        self.buf = bytearray()
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -67,13 +67,16 @@ class RawClient:
     def _take_until(self, sep: bytes) -> bytes:
         while sep not in self.buf:
             self._fill()
-        head, _, self.buf = self.buf.partition(sep)
+        at = self.buf.index(sep)
+        head = bytes(self.buf[:at])
+        del self.buf[: at + len(sep)]
         return head
 
     def _take(self, n: int) -> bytes:
         while len(self.buf) < n:
             self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def read_response(self, head_request: bool = False) -> RawResponse:
@@ -86,12 +89,12 @@ class RawClient:
         if head_request or status in (204, 304):
             return RawResponse(status, headers, b"")
         if headers.get("transfer-encoding") == "chunked":
-            body = b""
+            body = bytearray()
             while True:
                 size = int(self._take_until(b"\r\n").split(b";")[0], 16)
                 if size == 0:
                     self._take_until(b"\r\n")
-                    return RawResponse(status, headers, body)
+                    return RawResponse(status, headers, bytes(body))
                 body += self._take(size)
                 self._take(2)
         return RawResponse(status, headers, self._take(int(headers.get("content-length", "0"))))

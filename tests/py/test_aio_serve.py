@@ -445,3 +445,51 @@ def test_websocket_route_beside_http() -> None:
             assert info.value.status == 404
 
     run(main())
+
+
+def test_closing_request_while_an_earlier_answer_is_still_being_sent() -> None:
+    """The C layer would close once the earlier answer drained (see _aio_serve_conn):
+    the late answer to the closing request must still follow it."""
+    big = b"b" * (4 << 20)
+
+    async def handler(req: Request) -> bytes:
+        if req.path == "/big":
+            return big
+        await asyncio.sleep(0.5)  # meanwhile the big answer is read to its end
+        return b"late"
+
+    async def main() -> None:
+        async with mgio.aio.serve(handler) as server:
+
+            def client() -> tuple[int, bytes]:
+                c = RawClient(server.port)
+                c.send(get("/big"))
+                c._fill()  # the big answer is on its way, most of it still queued
+                c.send(get("/late", "Connection: close"))
+                first, second = c.read_response(), c.read_response()
+                assert c.at_eof()
+                return len(first.body), second.body
+
+            assert await asyncio.to_thread(client) == (len(big), b"late")
+
+    run(main())
+
+
+def test_pipelined_answers_to_a_client_that_shut_its_sending_side() -> None:
+    """The client sends two requests and shuts its side at once; both late answers
+    still arrive, in order, then the connection closes."""
+
+    async def main() -> None:
+        async with mgio.aio.serve(delayed) as server:
+
+            def client() -> list[bytes]:
+                c = RawClient(server.port)
+                c.send(get("/a?d=0.2") + get("/b?d=0.4"))
+                c.sock.shutdown(socket.SHUT_WR)
+                bodies = [c.read_response().body for _ in range(2)]
+                assert c.at_eof()
+                return bodies
+
+            assert await asyncio.to_thread(client) == [b"/a", b"/b"]
+
+    run(main())
