@@ -53,8 +53,8 @@ def streaming_head(method: str, url: str, headers: list[tuple[str, str]]) -> tup
     parts = urlsplit(url)
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise ValueError(f"not an http:// URL: {url!r}")
-    if not _TOKEN.match(method):
-        raise ValueError(f"invalid method {method!r}")
+    if not _TOKEN.match(method) or method == "HEAD":
+        raise ValueError(f"invalid method {method!r} for a request with a body")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc.rpartition('@')[2]}"]
     if parts.username is not None:

@@ -113,10 +113,10 @@ class ServerConnection:
 
     def tasks(self) -> list[asyncio.Task[None]]:
         """The handler and streaming tasks still running."""
-        out = [s.task for s in self._queue if s.task is not None and not s.task.done()]
+        out = [s.task for s in self._queue if s.task is not None]
         if self._stream_task is not None:
             out.append(self._stream_task)
-        return out
+        return [t for t in out if not t.done()]
 
     def cancel(self) -> None:
         """Cancel every handler and streaming task of this connection."""
@@ -332,13 +332,13 @@ class ServerConnection:
                     await self._drained()
             self._end_chunked(slot)
         except ConnectionError:
-            return
+            return  # closed meanwhile: EV_CLOSE follows
         except Exception as e:
             self._stream_failed(slot, e)
             return
         finally:
+            self._stream_task = None
             await chunks.aclose()
-        self._stream_task = None
         if slot.last:
             self._end()
         else:

@@ -493,3 +493,29 @@ def test_pipelined_answers_to_a_client_that_shut_its_sending_side() -> None:
             assert await asyncio.to_thread(client) == [b"/a", b"/b"]
 
     run(main())
+
+
+def test_a_streamed_body_that_raises_drops_the_connection() -> None:
+    async def failing() -> AsyncIterator[bytes]:
+        yield b"start;"
+        raise RuntimeError("the body broke")
+
+    async def main() -> None:
+        errors = collect_loop_errors()
+        async with mgio.aio.serve(lambda req: Response(200, failing())) as server:
+
+            def client() -> str:
+                c = RawClient(server.port)
+                c.send(get("/"))
+                try:
+                    c.read_response()
+                except ConnectionError as e:
+                    return str(e)
+                finally:
+                    c.close()
+                return "complete"
+
+            assert await asyncio.to_thread(client) == "closed by the server"
+        assert [type(e) for e in errors] == [RuntimeError]
+
+    run(main())
