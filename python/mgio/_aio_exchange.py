@@ -173,6 +173,9 @@ class Exchange:
             self._connected(data)
         elif ev == EV_CLOSE:
             self._closed()
+            # nothing more can come: free the manager (not from inside its own poll),
+            # also when nobody closes the response
+            self._loop.call_soon(self._drop_manager)
 
     def _connected(self, err: int) -> None:
         if err == 0:
@@ -253,12 +256,15 @@ class Exchange:
         """Stop the body pump, drop the connection and release the manager."""
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
-        self._driver.stop()
-        if not self.mgr.closed:
-            self.mgr.close()
+        self._drop_manager()
         self._chunks.clear()
         if not self.done:
             self._fail(ConnectionError(f"the exchange with {self.url} was closed"))
+
+    def _drop_manager(self) -> None:
+        self._driver.stop()
+        if not self.mgr.closed:
+            self.mgr.close()
 
     def raise_if_failed(self) -> None:
         """Re-raise an exception that stopped the driver."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import os
 import socket
 import threading
 import tracemalloc
@@ -370,3 +371,18 @@ def test_basic_and_digest_auth_against_serve() -> None:
         return out
 
     assert run(main()) == [(200, "basic ok"), (200, "digest ok"), (401, "no")]
+
+
+def test_responses_left_open_release_their_descriptors_once_complete() -> None:
+    async def main() -> None:
+        async with mgio.aio.serve(lambda req: "body") as server:
+            before = len(os.listdir("/proc/self/fd"))
+            responses = [await mgio.aio.fetch(server.url) for _ in range(10)]
+            for _ in range(100):  # bounded: until the closes went through
+                if len(os.listdir("/proc/self/fd")) <= before:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(os.listdir("/proc/self/fd")) <= before
+            assert [await r.text() for r in responses] == ["body"] * 10
+
+    run(main())
