@@ -137,24 +137,42 @@ static void adopt_close(struct mg_connection *c, struct mg__http *h) {
 
 /* ---- answers ---------------------------------------------------------------------------- */
 
-/* While a request waits for its answer (the handler may give it later), a client that
- * shut its side is not closed yet: the net layer's EOF close is held. */
-static void set_unanswered(struct mg_connection *c, struct mg__http *h, int waiting) {
-  if (waiting) {
-    h->flags |= MG__H_UNANSWERED;
+/* Every byte ever queued on `c`, sent or not: it grows exactly when output is queued. */
+static unsigned long long queued_total(const struct mg_connection *c) {
+  return c->bytes_sent + c->send_mbuf.len;
+}
+
+/* Server: whether the current request has its whole answer queued: something was queued
+ * for it (a handler may answer later than its event), and no chunked answer or body
+ * stream is still open. Until then the next pipelined request is not parsed, so answers
+ * leave in request order and each is framed for its own request; and a client that shut
+ * its side is not closed (the net layer's EOF close is held). */
+static int answer_complete(const struct mg__http *h) {
+  return !(h->flags & (MG__H_UNANSWERED | MG__H_CHUNKED_REPLY)) && h->stream.pump == NULL;
+}
+
+static void update_hold(struct mg_connection *c, const struct mg__http *h) {
+  if (!(h->flags & MG__H_CLIENT) && !answer_complete(h)) {
     c->internal_flags |= MG__C_HOLD;
   } else {
-    h->flags &= ~MG__H_UNANSWERED;
     c->internal_flags &= ~MG__C_HOLD;
   }
 }
 
-/* A last request's connection closes once its whole answer is queued: not while a
- * chunked answer is open or a stream still produces its body. */
+static void set_unanswered(struct mg_connection *c, struct mg__http *h, int waiting) {
+  if (waiting) {
+    h->flags |= MG__H_UNANSWERED;
+  } else {
+    h->flags &= ~MG__H_UNANSWERED;
+  }
+  update_hold(c, h);
+}
+
+/* Notes output queued for the current request; a last request's connection closes once
+ * its whole answer is queued. */
 static void check_answer(struct mg_connection *c, struct mg__http *h) {
-  if (c->send_mbuf.len > 0) set_unanswered(c, h, 0);
-  if (!(h->flags & MG__H_ANSWER_PENDING) || c->send_mbuf.len == 0) return;
-  if (h->flags & MG__H_CHUNKED_REPLY || h->stream.pump != NULL) return;
+  set_unanswered(c, h, (h->flags & MG__H_UNANSWERED) && queued_total(c) == h->answer_mark);
+  if (!(h->flags & MG__H_ANSWER_PENDING) || !answer_complete(h)) return;
   h->flags &= ~MG__H_ANSWER_PENDING;
   c->flags |= MG_F_SEND_AND_CLOSE;
   adopt_close(c, h);
@@ -283,6 +301,7 @@ static void begin_body(struct mg_connection *c, struct mg__http *h,
   h->head_len = len;
   h->kept = h->offered = 0;
   h->received = 0;
+  h->answer_mark = queued_total(c); /* what is queued from now on answers this message */
   h->flags &= ~(MG__H_STREAMING | MG__H_CONTINUE_SENT | MG__H_HEAD_REQUEST | MG__H_OFFERED |
                 MG__H_REQ_LAST | MG__H_REQ_KEEP_10);
   if (hm->method.len == 4 && memcmp(hm->method.p, "HEAD", 4) == 0)
@@ -422,13 +441,13 @@ static void maybe_continue(struct mg_connection *c, struct mg__http *h,
   if (!(hm->flags & MG_HTTP_F_EXPECT_CONTINUE)) return;
   h->flags |= MG__H_CONTINUE_SENT;
   mg_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+  h->answer_mark = queued_total(c); /* an interim response answers nothing */
 }
 
 /* Delivers the complete message, removes it from recv_mbuf, readies the next one. */
 static void finish(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
   int ev = h->flags & MG__H_CLIENT ? MG_EV_HTTP_REPLY : MG_EV_HTTP_REQUEST;
   int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
-  size_t queued = c->send_mbuf.len;
   set_views(c, h, hm);
   /* the reply to a client's upgrade request, or a server's upgrade request */
   if ((h->flags & MG__H_CLIENT) ? h->ws.awaiting : mg__ws_is_upgrade(hm)) {
@@ -444,7 +463,7 @@ static void finish(struct mg_connection *c, struct mg__http *h, struct http_mess
   }
   mg__call(c, mg__http_handler_for(c, h), ev, hm);
   h->flags &= ~MG__H_EXPECT_HEAD;
-  set_unanswered(c, h, ev == MG_EV_HTTP_REQUEST && c->send_mbuf.len == queued &&
+  set_unanswered(c, h, ev == MG_EV_HTTP_REQUEST && queued_total(c) == h->answer_mark &&
                            h->stream.pump == NULL);
   h->phase = MG__HTTP_HEAD;
   if (c->recv_mbuf.len >= h->head_len + h->kept) {
@@ -487,7 +506,7 @@ static int feed_multipart(struct mg_connection *c, struct mg__http *h, struct ht
   mbuf_remove(&c->recv_mbuf, h->head_len + h->kept);
   h->head_len = h->kept = h->offered = 0;
   h->phase = MG__HTTP_HEAD;
-  set_unanswered(c, h, c->send_mbuf.len == 0 && h->stream.pump == NULL);
+  set_unanswered(c, h, queued_total(c) == h->answer_mark && h->stream.pump == NULL);
   if (last) {
     stop_reading(c, h);
     h->flags |= MG__H_ANSWER_PENDING;
@@ -564,7 +583,8 @@ static void process(struct mg_connection *c, struct mg__http *h) {
       if (!(c->flags & MG_F_CLOSE_IMMEDIATELY)) stop_reading(c, h);
       break;
     }
-    if (h->stream.pump != NULL) break; /* later requests wait for the file */
+    if (h->phase == MG__HTTP_HEAD && !(h->flags & MG__H_CLIENT) && !answer_complete(h))
+      break; /* the next request waits for this one's answer (a stream, a late reply) */
     if (h->phase == MG__HTTP_DRAIN) {
       c->recv_mbuf.len = 0;
       break;
@@ -577,6 +597,15 @@ static void process(struct mg_connection *c, struct mg__http *h) {
     if (!more) break;
   }
   h->flags &= ~MG__H_DISPATCHING;
+}
+
+/* After an event that may have completed an answer (given late by the handler, or the
+ * end of a stream): requests already received that waited for it go on. */
+static void resume(struct mg_connection *c, struct mg__http *h) {
+  check_answer(c, h);
+  if (h->phase == MG__HTTP_HEAD && c->recv_mbuf.len > 0 && !(h->flags & MG__H_CLIENT) &&
+      !(c->flags & MG_F_IS_WEBSOCKET) && answer_complete(h))
+    process(c, h);
 }
 
 /* On close: a reply that runs until the server closes is complete now. */
@@ -628,11 +657,12 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
       break;
     case MG_EV_SEND:
     case MG_EV_POLL:
-      if (h->stream.pump != NULL && pump(c, h)) process(c, h);
-      check_answer(c, h);
+      if (h->stream.pump != NULL) pump(c, h);
       if (ev == MG_EV_POLL && (c->flags & MG_F_IS_WEBSOCKET)) mg__ws_poll(c, h);
+      resume(c, h);
       break;
     default:
+      resume(c, h); /* an answer may have been given late (a timer, another connection) */
       break;
   }
   adopt_close(c, h);

@@ -45,7 +45,7 @@ struct mg__http_endpoint {
 #define MG__H_OFFERED 512u        /* a MG_EV_HTTP_CHUNK went out for the current message */
 #define MG__H_LINGER 1024u        /* server: close once the answer is sent (lingering) */
 #define MG__H_SHUT 2048u          /* server: the sending side is shut down */
-#define MG__H_UNANSWERED 4096u    /* server: the last request's handler queued nothing */
+#define MG__H_UNANSWERED 4096u    /* server: nothing queued for the current request yet */
 #define MG__H_REQ_LAST 8192u      /* server: the request being answered is the last */
 #define MG__H_REQ_KEEP_10 16384u  /* server: it is HTTP/1.0 with keep-alive */
 #define MG__H_MULTIPART 32768u    /* server: the body goes to the multipart parser */
@@ -99,6 +99,8 @@ struct mg__http {
   size_t offered;   /* body phase: of `kept`, the bytes already shown in a CHUNK event */
   uint64_t received; /* body phase: body bytes received (kept + deleted) */
   double linger_until; /* when a lingering close gives up waiting for the client */
+  unsigned long long answer_mark; /* server: bytes_sent + send_mbuf.len when the current
+                                     request was dispatched; output past it answers it */
   unsigned int flags; /* MG__H_* */
   unsigned char phase; /* enum mg__http_phase */
   struct mg__ws ws;    /* used once MG_F_IS_WEBSOCKET is set (or a client awaits it) */

@@ -513,6 +513,8 @@ struct mg_connection {
   unsigned int internal_flags;       /* MG__C_* bits of net/internal.h */
   double wake_at;                    /* a protocol layer's next deadline (an idle Ping, a
                                         close wait): poll no later; 0: none */
+  unsigned long long bytes_sent;     /* written to the socket so far: bytes_sent +
+                                        send_mbuf.len only grows as output is queued */
 };
 
 struct mg_mgr_init_opts {

@@ -169,6 +169,7 @@ static void write_out(struct mg_connection *c) {
     }
     if (c->flags & MG_F_UDP) n = (ssize_t) c->send_mbuf.len; /* a datagram goes whole */
     mbuf_remove(&c->send_mbuf, (size_t) n);
+    c->bytes_sent += (unsigned long long) n;
     total += (size_t) n;
   }
   if (total > 0) {

@@ -306,6 +306,14 @@ TEST(http_last_request_closes_after_answer) {
   srv_stop(&s);
 }
 
+/* The accepted connection of `s` (its only one). */
+static struct mg_connection *accepted(struct srv *s) {
+  struct mg_connection *c = NULL;
+  for (c = mg_next(&s->mgr, NULL); c != NULL && c == s->lc; c = mg_next(&s->mgr, c)) {
+  }
+  return c;
+}
+
 /* A last request answered later: the connection waits for the answer, then closes. */
 TEST(http_last_request_answered_later) {
   struct srv s;
@@ -316,9 +324,7 @@ TEST(http_last_request_answered_later) {
   int fd = peer_connect(&s), closed;
   CHECK(peer_send(&s, fd, req, sizeof(req) - 1, 0) == 0);
   srv_poll(&s, 5);
-  struct mg_connection *c = NULL;
-  for (c = mg_next(&s.mgr, NULL); c != NULL && c == s.lc; c = mg_next(&s.mgr, c)) {
-  }
+  struct mg_connection *c = accepted(&s);
   CHECK(c != NULL);
   mg_send_head(c, 204, 0, NULL);
   peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
@@ -339,9 +345,7 @@ TEST(http_half_closed_client_gets_late_answer) {
   shutdown(fd, SHUT_WR);
   srv_poll(&s, 10);
   CHECK(s.requests == 1 && s.closes == 0);
-  struct mg_connection *c = NULL;
-  for (c = mg_next(&s.mgr, NULL); c != NULL && c == s.lc; c = mg_next(&s.mgr, c)) {
-  }
+  struct mg_connection *c = accepted(&s);
   CHECK(c != NULL);
   mg_send_head(c, 200, 2, NULL);
   mg_send(c, "ok", 2);
@@ -350,6 +354,40 @@ TEST(http_half_closed_client_gets_late_answer) {
   close(fd);
   srv_poll(&s, 3);
   CHECK(s.closes == 1);
+  srv_stop(&s);
+}
+
+/* Pipelined requests wait for the answer before them, however late it comes (a chunked
+ * one until its last chunk): answers leave in order, each framed for its own request. */
+TEST(http_pipelined_requests_wait_for_a_late_answer) {
+  struct srv s;
+  memset(&s, 0, sizeof(s));
+  s.answer_later = 1;
+  CHECK(srv_start(&s) == 0);
+  static const char reqs[] = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+                             "GET /2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  int fd = peer_connect(&s), closed;
+  CHECK(peer_send(&s, fd, reqs, sizeof(reqs) - 1, 0) == 0);
+  srv_poll(&s, 10);
+  CHECK(s.requests == 1); /* /2 waits */
+  struct mg_connection *c = accepted(&s);
+  CHECK(c != NULL);
+  mg_send_head(c, 200, -1, NULL); /* a chunked answer, still open */
+  mg_send_http_chunk(c, "one", 3);
+  srv_poll(&s, 10);
+  CHECK(s.requests == 1);
+  mg_send_http_chunk(c, "", 0);
+  srv_poll(&s, 10);
+  CHECK(s.requests == 2); /* now /2 */
+  mg_send_head(c, 200, 3, NULL);
+  mg_send(c, "two", 3);
+  peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
+  CHECK(closed && count_responses(resp, strlen(resp)) == 2);
+  const char *second = strstr(resp + 1, "HTTP/1.1 200");
+  CHECK(second != NULL && strstr(resp, "3\r\none\r\n0\r\n\r\n") < second);
+  CHECK(strstr(resp, "Connection: close") > second); /* only the last answer closes */
+  CHECK(strstr(second, "\r\n\r\ntwo") != NULL);
+  close(fd);
   srv_stop(&s);
 }
 

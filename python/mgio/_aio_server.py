@@ -47,16 +47,12 @@ class Server:
         host: str,
         port: int,
         *,
-        max_pending: int,
         max_body: int | None,
         ws_routes: Mapping[str, WsHandler] | None,
         shutdown_timeout: float,
     ) -> None:
-        if max_pending < 1:
-            raise ValueError("max_pending must be >= 1")
         self.handler = handler
         self.host = host
-        self.max_pending = max_pending
         self.shutdown_timeout = shutdown_timeout
         self.closing = False
         self.loop = asyncio.get_running_loop()
@@ -102,14 +98,12 @@ class Server:
         """A connection closed, or became a WebSocket."""
         self._conns.discard(sc)
 
-    def ws_handshake(self, conn: Connection, msg: HttpMessage, busy: bool) -> None:
+    def ws_handshake(self, conn: Connection, msg: HttpMessage) -> None:
         """An upgrade request: refused unless its path is a WebSocket route."""
         if self.closing:
             conn.send_error(503)
         elif msg.uri not in self._ws_routes:
             conn.send_error(404)
-        elif busy:  # answers to earlier pipelined requests are still due
-            conn.send_error(400, "an upgrade must not follow unanswered requests\n")
 
     def ws_open(self, conn: Connection, msg: HttpMessage) -> None:
         """The upgrade is done: the WebSocket's handler runs in its own task."""
@@ -220,7 +214,6 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     *,
-    max_pending: int = 16,
     max_body: int | None = None,
     ws_routes: Mapping[str, WsHandler] | None = None,
     shutdown_timeout: float = 5.0,
@@ -238,8 +231,10 @@ def serve(
     what ``Response(200, ...)`` takes as a body (bytes, str, a dict or list for JSON,
     an async iterator of chunks), or None (204). It may be a plain function or a
     coroutine function: a coroutine answers whenever it finishes, meanwhile the loop
-    (and the other connections) go on. Pipelined requests are answered in order; with
-    ``max_pending`` requests of a connection unanswered, reading from it pauses. A
+    (and the other connections) go on. Pipelined requests are answered in order: a
+    connection's next request is handed over once the answer before it is complete,
+    and while a handler runs, what the client sends waits in the connection's receive
+    buffer (reading pauses when it is full). A
     handler that raises gets its request answered 500 and that connection closed (the
     exception goes to the loop's exception handler); the server goes on.
     ``max_body`` bounds a request body (bytes; default 1 MiB; larger: 413).
@@ -253,7 +248,6 @@ def serve(
         handler,
         host,
         port,
-        max_pending=max_pending,
         max_body=max_body,
         ws_routes=ws_routes,
         shutdown_timeout=shutdown_timeout,
