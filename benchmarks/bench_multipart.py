@@ -225,10 +225,11 @@ def run_peer(name: str, chunk: int, passes: int, paths: list[str]) -> None:
         print(f"pass {wall:.9f} {cpu:.9f} {parts} {data_bytes}", flush=True)
 
 
-# ---- the mgio server (bench_multipart.py --serve) -----------------------------------------
+# ---- servers (bench_multipart.py --serve NAME) --------------------------------------------
+# Each prints its port, then answers every upload with "PARTS DATA_BYTES STATUS".
 
 
-def serve() -> None:
+def serve_mgio() -> None:
     import mgio
 
     class Count(mgio.Handler):
@@ -251,16 +252,45 @@ def serve() -> None:
     mgr.run()
 
 
-class Server:
-    """The mgio server process, pinned to `core`."""
+def serve_sink() -> None:
+    """The transport alone: reads each upload's body with recv_into (256 KiB at a time,
+    as asyncio does) and discards it; answers "0 BODY_BYTES 0"."""
+    listener = socket.create_server((HOST, 0))
+    print(listener.getsockname()[1], flush=True)
+    buf = bytearray(256 * 1024)
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            head, _, got = head.partition(b"\r\n\r\n")
+            length = next(
+                int(x.split(b":")[1])
+                for x in head.split(b"\r\n")
+                if x.startswith(b"Content-Length")
+            )
+            n = len(got)
+            while n < length:
+                n += conn.recv_into(buf)
+            answer = f"0 {n} 0".encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer)
 
-    def __init__(self, core: int | None):
+
+SERVERS = {"mgio": serve_mgio, "sink": serve_sink}
+
+
+class Server:
+    """A server process (`SERVERS[name]`), pinned to `core`."""
+
+    def __init__(self, name: str, core: int | None):
         def pin() -> None:
             if core is not None:
                 os.sched_setaffinity(0, {core})
 
+        self.name = name
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve"],
+            [sys.executable, __file__, "--serve", name],
             stdout=subprocess.PIPE,
             text=True,
             preexec_fn=pin,
@@ -270,11 +300,11 @@ class Server:
         line = self.proc.stdout.readline()
         if not line.strip().isdigit():
             self.stop()
-            raise ContenderError(f"the mgio server did not start (status {self.proc.poll()})")
+            raise ContenderError(f"the {name} server did not start ({self.proc.poll()})")
         self.port = int(line)
 
     def upload(self, path: str) -> tuple[int, int]:
-        """POSTs the body in `path`; returns the (parts, data bytes) the server counted."""
+        """POSTs the body in `path`; returns the (parts, bytes) the server counted."""
         size = os.path.getsize(path)
         head = (
             f"POST /upload HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
@@ -292,7 +322,7 @@ class Server:
                 answer += chunk
         status, _, text = answer.partition(b"\r\n\r\n")
         if not status.startswith(b"HTTP/1.1 200"):
-            raise ContenderError(f"mgio server answered {answer[:80]!r}")
+            raise ContenderError(f"the {self.name} server answered {answer[:80]!r}")
         parts, data_bytes, _ = text.split()
         return int(parts), int(data_bytes)
 
@@ -381,14 +411,18 @@ def subprocess_runner(name: str, argv: list[str], core: int | None) -> Runner:
     return run
 
 
-def server_runner(server: Server) -> Runner:
+def server_runner(name: str, server: Server) -> Runner:
     def run(w: Workload, passes: int) -> list[Pass]:
         result = []
         for _ in range(passes):
             (u0, s0), t0 = cpu_seconds(server.proc.pid), time.perf_counter()
             counted = [server.upload(path) for path in w.paths]
             wall, (u1, s1) = time.perf_counter() - t0, cpu_seconds(server.proc.pid)
-            check("mgio server", w, sum(c[0] for c in counted), sum(c[1] for c in counted))
+            parts, got = sum(c[0] for c in counted), sum(c[1] for c in counted)
+            if server.name == "sink":  # it counts body bytes, not parts
+                check(name, w, parts + w.parts, got - w.size + w.data)
+            else:
+                check(name, w, parts, got)
             result.append(Pass(wall, u1 - u0 + s1 - s0))
         return result
 
@@ -397,6 +431,8 @@ def server_runner(server: Server) -> Runner:
 
 C_ROW = "mgio C parser"
 SERVER_ROW = "mgio server (Python handler)"
+SINK_ROW = "loopback only (recv_into sink)"
+SERVER_ROWS = {"mgio": SERVER_ROW, "sink": SINK_ROW}
 PEER_MODULES = {
     "python-multipart": "python_multipart",
     "streaming-form-data": "streaming_form_data",
@@ -406,11 +442,11 @@ PEER_MODULES = {
 def contenders(
     harness: str | None,
     harness_error: str,
-    server: Server | None,
-    server_error: str,
+    servers: dict[str, Server | str],
     core: int | None,
 ) -> list[tuple[str, Runner | None, str]]:
-    """(name, runner or None, why not) for every contender, mgio first."""
+    """(name, runner or None, why not) for every contender, mgio first. `servers` maps
+    a SERVERS name to its Server or to why it did not start."""
     peer_argv = [sys.executable, __file__, "--chunk", str(CHUNK), "--peer"]
     rows: list[tuple[str, Runner | None, str]] = [
         (
@@ -418,8 +454,13 @@ def contenders(
             subprocess_runner(C_ROW, [harness, BOUNDARY, str(CHUNK)], core) if harness else None,
             harness_error,
         ),
-        (SERVER_ROW, server_runner(server) if server else None, server_error),
     ]
+    for key, server in servers.items():
+        name = SERVER_ROWS[key]
+        if isinstance(server, Server):
+            rows.append((name, server_runner(name, server), ""))
+        else:
+            rows.append((name, None, server))
     for name, module in PEER_MODULES.items():
         if not have(module):
             rows.append((name, None, f"not installed (pip install {name})"))
@@ -572,13 +613,13 @@ def main() -> None:
     ap.add_argument("--passes", type=int, help="passes over the bodies per round (3; quick 1)")
     ap.add_argument("--file-mib", type=int, help="size of the file part in MiB (100; quick 8)")
     ap.add_argument("--fields", type=int, help="small fields (10000; quick 2000)")
-    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     ap.add_argument("--peer", metavar="NAME", help=argparse.SUPPRESS)
     ap.add_argument("--chunk", type=int, default=CHUNK, help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        return serve()
+        return SERVERS[args.serve]()
     if args.peer is not None:  # rest: PASSES FILE...
         return run_peer(args.peer, args.chunk, int(args.rest[0]), args.rest[1:])
 
@@ -592,17 +633,19 @@ def main() -> None:
         harness, harness_error = build_c_server(tmp, HARNESS_SOURCE)
         if client_core is not None:
             os.sched_setaffinity(0, {client_core})  # this process uploads to the server
-        server, server_error = None, ""
+        servers: dict[str, Server | str] = {}
         try:
-            server = Server(parse_core)
-        except ContenderError as e:
-            server_error = str(e)
-        try:
-            entries = contenders(harness, harness_error, server, server_error, parse_core)
+            for name in SERVERS:
+                try:
+                    servers[name] = Server(name, parse_core)
+                except ContenderError as e:
+                    servers[name] = str(e)
+            entries = contenders(harness, harness_error, servers, parse_core)
             rows = run(workloads, entries, rounds, passes)
         finally:
-            if server is not None:
-                server.stop()
+            for server in servers.values():
+                if isinstance(server, Server):
+                    server.stop()
     report(rows, workloads, args.markdown)
     print(("- " if args.markdown else "") + "versions: " + versions())
     broken = {r.contender: r.note for r in rows if r.contender.startswith("mgio") and not r.ok}
