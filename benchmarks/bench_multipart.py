@@ -53,7 +53,7 @@ The ratio columns are mgio's rate / the row's rate; above 1.0 mgio is faster. Th
 lines compare like with like (server with server, in-process with in-process) and the
 mgio server with the peers in-process, by wall and by CPU time. Nothing asserts a speed.
 
-    python benchmarks/bench_multipart.py            # full run, about 5 minutes
+    python benchmarks/bench_multipart.py            # full run, about 3 minutes
     python benchmarks/bench_multipart.py --quick    # CI smoke run (8 MiB, 1,000 fields)
     python benchmarks/bench_multipart.py --markdown # the table for benchmarks/RESULTS.md
 
