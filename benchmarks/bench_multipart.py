@@ -330,20 +330,26 @@ SERVERS: dict[str, Callable[[], None]] = {
 }
 
 
+def pinner(core: int | None) -> Callable[[], None]:
+    """A preexec_fn that pins the child to `core` (None: anywhere)."""
+
+    def pin() -> None:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
+
+    return pin
+
+
 class Server:
     """A server process (`SERVERS[name]`), pinned to `core`."""
 
     def __init__(self, name: str, core: int | None):
-        def pin() -> None:
-            if core is not None:
-                os.sched_setaffinity(0, {core})
-
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", name],
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=pin,
+            preexec_fn=pinner(core),
             start_new_session=True,
         )
         assert self.proc.stdout is not None
@@ -438,15 +444,11 @@ def subprocess_runner(name: str, argv: list[str], core: int | None) -> Runner:
     """A contender that runs `argv + [passes, files...]` and prints pass lines."""
 
     def run(w: Workload, passes: int) -> list[Pass]:
-        def pin() -> None:
-            if core is not None:
-                os.sched_setaffinity(0, {core})
-
         out = subprocess.run(
             [*argv, str(passes), *w.paths],
             capture_output=True,
             text=True,
-            preexec_fn=pin,
+            preexec_fn=pinner(core),
             timeout=TIMEOUT * passes,
         )
         lines = [x.split() for x in out.stdout.splitlines() if x.startswith("pass ")]
