@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import re
 import shutil
+import statistics
 import subprocess
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,15 +39,21 @@ def link_libs() -> list[str]:
     return found.group(1).split() if found else ["-lz", "-pthread"]
 
 
-def build_c_server(folder: str, source: Path) -> tuple[str | None, str]:
-    """Compiles `source` with the library sources at -O2 into `folder` (in parallel);
-    (path, "") or (None, why)."""
+def build_c_server(
+    folder: str,
+    source: Path,
+    extra_sources: Sequence[Path] = (),
+    includes: Sequence[Path] = (),
+) -> tuple[str | None, str]:
+    """Compiles `source` with the library sources (and `extra_sources`, with `includes`
+    on the include path) at -O2 into `folder` (in parallel); (path, "") or (None, why)."""
     cc = find_cc()
     if cc is None:
         return None, "not installed: no C compiler (apt-get install gcc)"
     layers = ("base", "net", "proto", "http")
     sources = [source, *sorted(p for x in layers for p in (CSRC / x).glob("*.c"))]
-    flags = ["-O2", "-std=c11", f"-I{CSRC / 'include'}"]
+    sources += extra_sources
+    flags = ["-O2", "-std=c11", f"-I{CSRC / 'include'}", *(f"-I{d}" for d in includes)]
 
     def compile_one(i_src: tuple[int, Path]) -> tuple[str, str]:
         i, src = i_src
@@ -110,3 +119,32 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
         user += int(fields[11])
         system += int(fields[12])
     return user / tick, system / tick
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
+    """`rows` under `columns`: a markdown table (first column left-aligned, the rest
+    right-aligned), or aligned plain text."""
+    if markdown:
+        lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(x) for x in col) for col in zip(columns, *rows, strict=True)]
+
+    def line(r: Sequence[str]) -> str:
+        pairs = enumerate(zip(r, widths, strict=True))
+        return "  ".join(f"{x:{'<' if i == 0 else '>'}{w}}" for i, (x, w) in pairs)
+
+    return "\n".join(line(r) for r in [columns, *rows])
+
+
+def spread(values: Sequence[float]) -> float:
+    """(max - min) / median: how much the runs of one figure disagree."""
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+def machine() -> str:
+    """CPU model, usable cores, Python version: the 'Machine:' line of a result."""
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        cpu = next((x.split(":", 1)[1].strip() for x in f if x.startswith("model name")), cpu)
+    cores = len(os.sched_getaffinity(0))
+    return f"{cpu}, {cores} cores, Python {platform.python_version()}"
