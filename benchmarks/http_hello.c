@@ -4,9 +4,10 @@
  * (every .c file of csrc/base, net, proto and http; -O2) into a temporary folder at run
  * time.
  *
- *   http_hello [ADDRESS]
+ *   http_hello [ADDRESS [MAX_CONNECTIONS]]
  *
- * ADDRESS is what mg_bind takes; the default "127.0.0.1:0" picks a free port. Once
+ * ADDRESS is what mg_bind takes; the default "127.0.0.1:0" picks a free port.
+ * MAX_CONNECTIONS replaces the manager's connection cap (bench_idle.py holds 10,000). Once
  * listening, prints the port on a line of its own on stdout; then serves until killed.
  * Every request, whatever its method and URI, is answered with
  *
@@ -20,6 +21,7 @@
  * keeping the connection open (HTTP/1.1 keep-alive, the library's defaults).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -42,6 +44,7 @@ int main(int argc, char **argv) {
   int port = -1;
 
   mg_mgr_init(&mgr, NULL);
+  if (argc > 2) mgr.max_connections = strtoul(argv[2], NULL, 10);
   listener = mg_bind(&mgr, address, on_event);
   if (listener == NULL) {
     fprintf(stderr, "http_hello: cannot listen on %s\n", address);
