@@ -142,9 +142,8 @@ def spread(values: Sequence[float]) -> float:
 
 
 def machine() -> str:
-    """CPU model, usable cores, Python version: the 'Machine:' line of a result."""
+    """CPU model, cores, Python version: the 'Machine:' line of a result."""
     cpu = "?"
     with open("/proc/cpuinfo") as f:
         cpu = next((x.split(":", 1)[1].strip() for x in f if x.startswith("model name")), cpu)
-    cores = len(os.sched_getaffinity(0))
-    return f"{cpu}, {cores} cores, Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -1,4 +1,4 @@
--- wrk script for bench_http.py:  wrk ... -s http_wrk.lua URL -- DEPTH
+-- wrk script for bench_http.py and bench_static.py (wrkload.py):  wrk ... -s http_wrk.lua URL -- DEPTH
 --
 -- DEPTH 1 (the default): plain keep-alive load, one request in flight per connection; no
 -- request() function is defined, so wrk sends its static request without calling Lua.
