@@ -7,7 +7,8 @@ connections, in a process of its own pinned to one core; the load generator, wrk
 - Python handler: mgio (a `mgio.Handler` whose on_http_request calls
   `conn.reply(200, b"hello", {"Content-Type": "text/plain"})`) against aiohttp
   (web.Application, asyncio loop), uvicorn with httptools (a raw ASGI app; uvloop when
-  installed) and granian (the same ASGI app, 1 worker, 1 runtime thread).
+  installed), granian (the same ASGI app, 1 worker, 1 runtime thread) and socketify (its
+  native App API over uWebSockets: `res.end(b"hello")` from an `app.any("/*")` route).
 - C handler: mgio's C core through the Mongoose 6 API (benchmarks/http_hello.c, compiled
   at start with the library sources at -O2, linked with csrc/Makefile's LDLIBS) against
   nginx with one process (`return 200 "hello";`, a config generated in a temporary folder).
@@ -34,9 +35,9 @@ raised from its default 1000, since none of the others closes after a request co
     python benchmarks/bench_http.py --markdown # the table for benchmarks/RESULTS.md
 
 Needs: wrk (apt `wrk`), a C compiler and zlib (as csrc/ does), nginx (apt `nginx`), and
-the Python peers (`pip install aiohttp uvicorn httptools uvloop granian`). A missing peer
-is reported as not installed; without wrk, --quick prints a note and exits 0 and a full
-run fails. The exit status is 1 when an mgio server fails to build or to start.
+the Python peers (`pip install aiohttp uvicorn httptools uvloop granian socketify`). A
+missing peer is reported as not installed; without wrk, --quick prints a note and exits 0
+and a full run fails. The exit status is 1 when an mgio server fails to build or to start.
 """
 
 from __future__ import annotations
@@ -139,10 +140,24 @@ def serve_uvicorn(announce: Callable[[int], None]) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def serve_socketify(announce: Callable[[int], None]) -> None:
+    from socketify import App, AppListenOptions
+
+    def hello(res, req) -> None:
+        res.write_header("Content-Type", "text/plain")
+        res.end(b"hello")
+
+    app = App()
+    app.any("/*", hello)
+    app.listen(AppListenOptions(port=0, host=HOST), lambda config: announce(config.port))
+    app.run()
+
+
 IN_PROCESS: dict[str, Callable[[Callable[[int], None]], None]] = {
     "mgio": serve_mgio,
     "aiohttp": serve_aiohttp,
     "uvicorn": serve_uvicorn,
+    "socketify": serve_socketify,
 }
 
 
@@ -378,6 +393,12 @@ def specs(ctx: Context) -> list[Spec]:
             start_granian(loop),
         ),
         Spec(
+            "socketify (uWebSockets)",
+            PY_GROUP,
+            None if have("socketify") else pip.format("socketify"),
+            start_in_process("socketify", "socketify (uWebSockets)"),
+        ),
+        Spec(
             "mgio (C handler)",
             C_GROUP,
             None if ctx.c_server else c_build_note(ctx.c_server_error),
@@ -525,6 +546,8 @@ COLUMNS = (
 
 TARGETS = [  # (group, peer name prefix, wanted mgio/peer rate ratio)
     (PY_GROUP, "uvicorn+httptools", 3.0),
+    (PY_GROUP, "aiohttp", 6.0),
+    (PY_GROUP, "granian", 1.0),
     (C_GROUP, "nginx", 1.0),
 ]
 
@@ -637,7 +660,7 @@ def versions(wrk: str) -> str:
     with open("/proc/cpuinfo") as f:
         cpu = next((x.split(":", 1)[1].strip() for x in f if x.startswith("model name")), cpu)
     parts = [f"CPU {cpu} x{os.cpu_count()}", f"Python {platform.python_version()}"]
-    for dist in ("mgio", "aiohttp", "uvicorn", "httptools", "uvloop", "granian"):
+    for dist in ("mgio", "aiohttp", "uvicorn", "httptools", "uvloop", "granian", "socketify"):
         try:
             parts.append(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
