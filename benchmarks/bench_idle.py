@@ -22,7 +22,7 @@ aiohttp (`keepalive_timeout` raised), for reference.
 Targets (issue 8): at most 4 KiB per connection for the Python server, 2 KiB for C.
 
     python benchmarks/bench_idle.py             # full: 10,000 connections, 3 rounds
-    python benchmarks/bench_idle.py --quick     # CI smoke: 1,000 connections, 1 round
+    python benchmarks/bench_idle.py --quick     # CI smoke: 500 connections, 1 round
     python benchmarks/bench_idle.py --markdown  # the table for benchmarks/RESULTS.md
 """
 
@@ -298,9 +298,9 @@ def cells(row: Row) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1,000 connections, 1 round")
+    ap.add_argument("--quick", action="store_true", help="500 connections, 1 round")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
-    ap.add_argument("--connections", type=int, help="idle connections (10,000; quick 1,000)")
+    ap.add_argument("--connections", type=int, help="idle connections (10,000; quick 500)")
     ap.add_argument("--rounds", type=int, help="rounds per server (3; quick 1)")
     ap.add_argument("--serve", metavar="NAME", help=argparse.SUPPRESS)
     ap.add_argument("--client", nargs=2, type=int, metavar=("PORT", "N"), help=argparse.SUPPRESS)
@@ -309,7 +309,7 @@ def main() -> None:
         return SERVE[args.serve]()
     if args.client:
         return client(*args.client)
-    n = args.connections or (1_000 if args.quick else 10_000)
+    n = args.connections or (500 if args.quick else 10_000)
     rounds = args.rounds or (1 if args.quick else 3)
     limit = raise_nofile()
     if limit < n + 100:

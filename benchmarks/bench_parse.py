@@ -20,9 +20,10 @@ not depend on the machine's load: the difference between two runs of N1 and N2 p
 divided by N2 - N1, so start-up is not counted.
 
 llhttp comes from the httptools sdist (it bundles llhttp under vendor/llhttp): fetched
-with `pip download --no-binary :all: --no-deps httptools` into a temporary folder, or
-taken from --llhttp DIR (a folder with include/llhttp.h and src/*.c). Debian packages
-only llhttp's JavaScript sources (node-llhttp), not the C library.
+with `pip download --no-binary :all: --no-deps httptools` into ~/.cache/mgio-bench (once;
+$XDG_CACHE_HOME is honoured), or taken from --llhttp DIR (a folder with include/llhttp.h
+and src/*.c). Debian packages only llhttp's JavaScript sources (node-llhttp), not the C
+library.
 
     python benchmarks/bench_parse.py             # full run, about 30 s
     python benchmarks/bench_parse.py --quick     # CI smoke run, a few seconds
@@ -60,21 +61,35 @@ LABELS = {
 TARGET = 1.3  # mgio's time / llhttp's at most this
 
 
+def sdist_cache() -> Path:
+    """Where the httptools sdist is kept between runs (pip download is slow: it prepares
+    the sdist's metadata in an isolated build environment)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mgio-bench"
+
+
 def fetch_llhttp(tmp: str) -> tuple[Path | None, str]:
-    """llhttp's folder from the httptools sdist, or (None, why)."""
-    out = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps",
-         "-d", tmp, "httptools"],
-        capture_output=True,
-        text=True,
-    )
-    found = glob.glob(os.path.join(tmp, "httptools-*.tar.gz"))
-    if out.returncode != 0 or not found:
-        why = (out.stderr.strip().splitlines() or ["?"])[-1]
-        return None, f"not installed: llhttp (pip download httptools failed: {why})"
-    with tarfile.open(found[0]) as tar:
+    """llhttp's folder from the httptools sdist (downloaded once), or (None, why)."""
+    cache = sdist_cache()
+    found = sorted(cache.glob("httptools-*.tar.gz"))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:",
+             "--no-deps", "-d", str(cache), "httptools"],
+            capture_output=True,
+            text=True,
+        )
+        found = sorted(cache.glob("httptools-*.tar.gz"))
+        if out.returncode != 0 or not found:
+            why = (out.stderr.strip().splitlines() or ["?"])[-1]
+            return None, f"not installed: llhttp (pip download httptools failed: {why})"
+    with tarfile.open(found[-1]) as tar:
         members = [m for m in tar.getmembers() if "/vendor/llhttp/" in m.name]
-        tar.extractall(tmp, members=members, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+/3.11.4+
+            tar.extractall(tmp, members=members, filter="data")
+        else:
+            tar.extractall(tmp, members=members)  # members filtered to vendor/llhttp/
     folder = glob.glob(os.path.join(tmp, "httptools-*", "vendor", "llhttp"))
     return (Path(folder[0]), "") if folder else (None, "not installed: llhttp (not in sdist)")
 

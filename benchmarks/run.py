@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchcommon import machine
+from benchcommon import OBJ_CACHE_ENV, machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -137,12 +139,14 @@ def main() -> None:
         return
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     outcomes = []
-    for name in args.only or ORDER:
-        print(f"== bench_{name}", flush=True)
-        outcomes.append(run_one(name, args.quick))
-        o = outcomes[-1]
-        print(o.output)
-        print(f"== bench_{name}: {o.status}, {o.seconds:.0f} s\n", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench_objects_") as objects:
+        os.environ[OBJ_CACHE_ENV] = objects  # the library is compiled once for the suite
+        for name in args.only or ORDER:
+            print(f"== bench_{name}", flush=True)
+            outcomes.append(run_one(name, args.quick))
+            o = outcomes[-1]
+            print(o.output)
+            print(f"== bench_{name}: {o.status}, {o.seconds:.0f} s\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
         write(outcomes, output, when)
