@@ -24,6 +24,7 @@ Targets (issue 8): at most 4 KiB per connection for the Python server, 2 KiB for
     python benchmarks/bench_idle.py             # full: 10,000 connections, 3 rounds
     python benchmarks/bench_idle.py --quick     # CI smoke: 500 connections, 1 round
     python benchmarks/bench_idle.py --markdown  # the table for benchmarks/RESULTS.md
+    python benchmarks/bench_idle.py --only "mgio (C)" --c-server EXE  # try a build
 """
 
 from __future__ import annotations
@@ -260,9 +261,11 @@ def measure(ctx: Ctx, start: Callable[[Ctx], ServerProcess], n: int, row: Row) -
     row.per_conn.append((after - before) / n)
 
 
-def run(ctx: Ctx, n: int, rounds: int) -> list[Row]:
+def run(ctx: Ctx, n: int, rounds: int, only: list[str] | None = None) -> list[Row]:
     rows, todo = [], []
     for name, missing, start in specs():
+        if only and not any(name.startswith(x) for x in only):
+            continue
         rows.append(Row(name, note=missing or ""))
         if not missing:
             todo.append((rows[-1], start))
@@ -296,12 +299,28 @@ def cells(row: Row) -> list[str]:
     ]
 
 
+def verdicts(rows: list[Row]) -> list[str]:
+    """One line per target: "NAME: X KiB per idle connection (met; target <= Y KiB)"."""
+    lines = []
+    for row in rows:
+        want = TARGETS.get(row.name)
+        if want is None or row.note or not row.per_conn:
+            continue
+        kib = statistics.median(row.per_conn)
+        verdict = "met" if kib <= want else "not met"
+        lines.append(f"{row.name}: {kib:.2f} KiB per idle connection ({verdict}; target "
+                     f"<= {want:g} KiB)")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="500 connections, 1 round")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     ap.add_argument("--connections", type=int, help="idle connections (10,000; quick 500)")
     ap.add_argument("--rounds", type=int, help="rounds per server (3; quick 1)")
+    ap.add_argument("--c-server", metavar="EXE", help="an http_hello build to use as mgio (C)")
+    ap.add_argument("--only", nargs="+", metavar="ROW", help="rows starting with these")
     ap.add_argument("--serve", metavar="NAME", help=argparse.SUPPRESS)
     ap.add_argument("--client", nargs=2, type=int, metavar=("PORT", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -318,13 +337,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_idle_") as tmp:
         logs = os.path.join(tmp, "logs")
         os.mkdir(logs)
-        c_server, c_error = build_c_server(tmp, C_SERVER_SOURCE)
+        c_server, c_error = args.c_server, ""
+        if c_server is None:
+            c_server, c_error = build_c_server(tmp, C_SERVER_SOURCE)
         ctx = Ctx(server_core, client_core, tmp, logs, c_server, c_error)
-        rows = run(ctx, n, rounds)
+        rows = run(ctx, n, rounds, args.only)
     print(format_table(COLUMNS, [cells(r) for r in rows], args.markdown))
     dash = "- " if args.markdown else ""
     if args.markdown:
         print()
+    for line in verdicts(rows):
+        print(dash + line)
     print(f"{dash}{n:,} connections, {rounds} round(s); machine: {machine()}")
     broken = [r for r in rows if r.name.startswith("mgio") and r.note]
     if broken:

@@ -14,7 +14,8 @@ is absent (bench_multipart.py before it lands) is listed as such.
 RESULTS.md keeps its hand-written analysis: the runner replaces only what lies between
 `<!-- begin generated: NAME -->` and `<!-- end generated: NAME -->` (the script's output
 under a line saying which command ran, when, on what machine and for how long), and the
-`targets` block, which gathers every verdict line ("... (met; target ...)") of the run.
+`targets` block, which gathers every verdict line ("... (met; target ...)"), keeping the
+lines of benchmarks that did not run this time.
 A benchmark without markers yet gets a new section at the end. Quick figures (one short
 round) would replace the recorded ones with noise, so --quick writes only to --output.
 
@@ -94,16 +95,29 @@ def block(o: Outcome, when: str) -> str:
     return f"{head}\n\n{body}"
 
 
-def targets_block(outcomes: list[Outcome], when: str) -> str:
-    lines = [f"Verdict lines of the run of {when} (generated; the table above interprets "
-             "them):", ""]
+def targets_block(outcomes: list[Outcome], previous: str) -> str:
+    """Every verdict line of this run, and the previous block's lines of benchmarks that
+    did not run this time (--only), in the suite's order."""
+    ran = {o.name for o in outcomes}
+    lines = {name: [] for name in ORDER}
+    for line in previous.splitlines():
+        name = line[2:].split(":", 1)[0] if line.startswith("- ") else ""
+        if name in lines and name not in ran:
+            lines[name].append(line)
     for o in outcomes:
-        for line in o.output.splitlines():
-            if VERDICT.search(line):
-                lines.append(f"- {o.name}: {line.removeprefix('- ')}")
+        lines[o.name] += [f"- {o.name}: {x.removeprefix('- ')}" for x in o.output.splitlines()
+                          if VERDICT.search(x)]
         if o.failed or o.status == "absent":
-            lines.append(f"- {o.name}: {o.status}")
-    return "\n".join(lines)
+            lines[o.name].append(f"- {o.name}: {o.status}")
+    head = ("Verdict lines (generated), each from the last run of its benchmark (date and "
+            "command in its section); the table above interprets them:")
+    return "\n".join([head, "", *(x for name in ORDER for x in lines[name])])
+
+
+def current_block(text: str, name: str) -> str:
+    begin, end = markers(name)
+    found = re.search(re.escape(begin) + r"(.*?)" + re.escape(end), text, re.DOTALL)
+    return found.group(1) if found else ""
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -123,7 +137,8 @@ def write(outcomes: list[Outcome], path: Path, when: str) -> None:
     text = path.read_text() if path.exists() else RESULTS.read_text()
     for o in outcomes:
         text = replace_block(text, o.name, block(o, when), f"`benchmarks/bench_{o.name}.py`")
-    text = replace_block(text, "targets", targets_block(outcomes, when), "Targets")
+    targets = targets_block(outcomes, current_block(text, "targets"))
+    text = replace_block(text, "targets", targets, "Targets")
     path.write_text(text)
 
 
