@@ -48,7 +48,6 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
-import resource
 import shutil
 import signal
 import socket
@@ -61,13 +60,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import wrkload
 from benchcommon import build_c_server, cpu_seconds, have, pick_cores
+from servers import find_nginx, free_port
+from wrkload import WrkSample
 
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
 CSRC = HERE.parent / "csrc"
 C_SERVER_SOURCE = HERE / "http_hello.c"
-WRK_SCRIPT = HERE / "http_wrk.lua"
 CONNECTIONS = 50
 PIPELINE_DEPTH = 16
 BODY = b"hello"
@@ -169,12 +170,6 @@ def serve(name: str) -> None:
 
 
 # ---- the parent: starting and measuring servers -------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def get_hello(port: int, timeout: float = 2.0) -> bytes:
@@ -356,13 +351,6 @@ def start_nginx(ctx: Context) -> Server:
     return Server("nginx (1 process)", argv, ctx.core, ctx.logs, port=port)
 
 
-def find_nginx() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)),
-        None,
-    )
-
-
 def specs(ctx: Context) -> list[Spec]:
     loop = "uvloop" if have("uvloop") else "asyncio"
     pip = "not installed (pip install {})"
@@ -429,43 +417,8 @@ class Workload:
 WORKLOADS = [Workload("keep-alive", 1), Workload(f"pipelined x{PIPELINE_DEPTH}", PIPELINE_DEPTH)]
 
 
-@dataclass
-class Sample:
-    rate: float  # requests per second
-    cpu: float  # server CPU seconds per request
-    user: float  # of which user
-    busy: float  # server CPU seconds per wall second
-    client_busy: float  # wrk's CPU seconds per wall second
-    errors: int
-
-
-def run_wrk(wrk: str, server: Server, w: Workload, seconds: int) -> Sample:
-    options = f"-t1 -c{CONNECTIONS} -d{seconds}s --timeout 5s"
-    url = f"http://{HOST}:{server.port}/"
-    argv = [wrk, *options.split(), "-s", str(WRK_SCRIPT), url, "--", str(w.depth)]
-    (u0, s0), t0 = server.cpu_seconds(), time.perf_counter()
-    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the servers are never waited for
-    out = subprocess.run(argv, capture_output=True, text=True)
-    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, (u1, s1) = time.perf_counter() - t0, server.cpu_seconds()
-    client = c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime
-    line = next((x for x in out.stdout.splitlines() if x.startswith("bench_http:")), None)
-    if out.returncode != 0 or line is None:
-        raise SystemExit(f"wrk against {server.name} failed: {out.stderr.strip()[-300:]}")
-    got = {k: int(v) for k, v in (item.split("=") for item in line.split()[1:])}
-    requests = got["requests"]
-    if requests == 0:
-        raise SystemExit(f"wrk against {server.name}: no request completed")
-    errors = sum(got[k] for k in ("connect", "read", "write", "status", "timeout"))
-    cpu = u1 - u0 + s1 - s0
-    return Sample(
-        requests / (got["duration_us"] / 1e6),
-        cpu / requests,
-        (u1 - u0) / requests,
-        cpu / wall,
-        client / wall,
-        errors,
-    )
+def run_wrk(wrk: str, server: Server, w: Workload, seconds: int) -> WrkSample:
+    return wrkload.run_wrk(wrk, server, "/", seconds, CONNECTIONS, w.depth)
 
 
 @dataclass
@@ -474,7 +427,7 @@ class Row:
     group: str
     server: str
     note: str = ""  # "not installed (...)", "failed to start: ..."; no figures then
-    samples: list[Sample] = field(default_factory=list)
+    samples: list[WrkSample] = field(default_factory=list)
     response_bytes: int = 0
 
     @property

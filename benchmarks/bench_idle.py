@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench_http import asgi_app
 from benchcommon import build_c_server, format_table, have, machine, pick_cores, spread
 from servers import HOST, ServerProcess, StartError, raise_nofile, start_nginx
 
@@ -91,20 +92,12 @@ def serve_aiohttp() -> None:
     asyncio.run(main())
 
 
-async def asgi_hello(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    headers = [(b"content-type", b"text/plain"), (b"content-length", b"5")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b"hello"})
-
-
 def serve_uvicorn() -> None:
     import uvicorn
 
     sock = socket.socket()
     sock.bind((HOST, 0))
-    config = uvicorn.Config(asgi_hello, http="httptools", lifespan="off", access_log=False,
+    config = uvicorn.Config(asgi_app, http="httptools", lifespan="off", access_log=False,
                             log_level="warning", timeout_keep_alive=KEEP_ALIVE, backlog=4096,
                             loop="uvloop" if have("uvloop") else "asyncio")
     print(sock.getsockname()[1], flush=True)

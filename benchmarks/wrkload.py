@@ -8,10 +8,20 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from servers import HOST, ServerProcess
+from servers import HOST
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "http_wrk.lua"
+
+
+class Target(Protocol):
+    """A running server: its name, port and CPU time so far (servers.ServerProcess)."""
+
+    name: str
+    port: int
+
+    def cpu_seconds(self) -> tuple[float, float]: ...
 
 
 @dataclass
@@ -24,7 +34,7 @@ class WrkSample:
     errors: int
 
 
-def run_wrk(wrk: str, server: ServerProcess, path: str, seconds: float, connections: int,
+def run_wrk(wrk: str, server: Target, path: str, seconds: float, connections: int,
             depth: int = 1) -> WrkSample:
     """wrk -t1 -cCONNECTIONS against http://HOST:port/PATH for `seconds`."""
     options = f"-t1 -c{connections} -d{seconds}s --timeout 5s"
