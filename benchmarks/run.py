@@ -1,7 +1,7 @@
 """The benchmark suite: runs every benchmark (each starts its own peers) and writes their
 tables into benchmarks/RESULTS.md.
 
-    python -m benchmarks                  # full run (about 35 minutes), updates RESULTS.md
+    python -m benchmarks                  # full run (25-35 minutes), updates RESULTS.md
     python -m benchmarks --quick          # CI smoke run (under 3 minutes), writes nothing
     python -m benchmarks --quick --output /tmp/RESULTS.md   # smoke run of the writing too
     python -m benchmarks --only http ws   # some of them (names: --list)
