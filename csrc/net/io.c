@@ -122,20 +122,33 @@ static void read_udp_listener(struct mg_connection *lc) {
  * Each UDP datagram keeps its own event. */
 static void read_stream(struct mg_connection *c) {
   size_t total = 0;
+  /* A read into a buffer with less than a read's worth free goes through here, and
+   * recv_mbuf grows by what arrived only: an idle keep-alive connection then keeps a
+   * buffer the size of its last request rather than of a read (bench_idle: 4.9 KiB per
+   * idle connection in C before, the 16 KiB reservation's resident page). A buffer with
+   * room (a large body flowing) is read into directly. */
+  char scratch[MG_TCP_IO_SIZE];
   for (int i = 0; i < MAX_READS_PER_POLL; i++) {
     if (c->flags & MG_F_CLOSE_IMMEDIATELY || c->recv_mbuf.len >= c->recv_mbuf_limit) break;
     size_t room = c->recv_mbuf_limit - c->recv_mbuf.len;
     size_t want = room < MG_TCP_IO_SIZE ? room : MG_TCP_IO_SIZE;
     if (c->flags & MG_F_UDP) want = MG_UDP_IO_SIZE;
-    if (!mbuf_reserve(&c->recv_mbuf, want)) {
+    int direct = (c->flags & MG_F_UDP) || c->recv_mbuf.size - c->recv_mbuf.len >= want;
+    if (direct && !mbuf_reserve(&c->recv_mbuf, want)) {
       mg__mark_closing(c, ENOMEM);
       break;
     }
-    ssize_t n = recv(c->sock, c->recv_mbuf.buf + c->recv_mbuf.len, want, 0);
+    char *into = direct ? c->recv_mbuf.buf + c->recv_mbuf.len : scratch;
+    ssize_t n = recv(c->sock, into, want, 0);
     if (n > 0 && (c->flags & MG_F_UDP)) {
       deliver(c, (size_t) n);
     } else if (n > 0) {
-      c->recv_mbuf.len += (size_t) n;
+      if (direct) {
+        c->recv_mbuf.len += (size_t) n;
+      } else if (mbuf_append(&c->recv_mbuf, scratch, (size_t) n) != (size_t) n) {
+        mg__mark_closing(c, ENOMEM);
+        break;
+      }
       total += (size_t) n;
       if ((size_t) n < want) break; /* drained for now */
     } else if (n == 0 && !(c->flags & MG_F_UDP)) {
