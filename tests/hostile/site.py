@@ -5,7 +5,7 @@
 - ``/static/...``: ``serve_dir`` of a small tree (path mapping cases);
 - ``/digest/...``: ``serve_dir`` guarded by a global htdigest file (user "joe", password
   "pw", realm "hostile"): the C Digest check;
-- ``/basic``: 200 for the Basic credentials joe:pw, else 401;
+- ``/basic``: 200 with the JSON of ``msg.basic_auth()`` (null when malformed);
 - a WebSocket upgrade on any path: an echo of every data message;
 - a multipart/form-data POST: 200 "parts=N" (N parts, each with its byte count).
 """
@@ -37,9 +37,7 @@ class Site(mgio.Handler):
         elif msg.uri.startswith("/digest/"):
             conn.serve_dir(msg, self.root, global_auth_file=str(self.auth_file), auth_domain=REALM)
         elif msg.uri == "/basic":
-            good = msg.basic_auth() == (USER, PASSWORD)
-            headers = {} if good else {"WWW-Authenticate": f'Basic realm="{REALM}"'}
-            conn.reply(200 if good else 401, "welcome" if good else "no", headers)
+            conn.reply(200, json.dumps(msg.basic_auth()))
         else:
             conn.reply(200, json.dumps(echo_of(msg)), {"Content-Type": "application/json"})
 
