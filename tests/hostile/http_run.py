@@ -67,6 +67,16 @@ def run_exchange(srv: Server, case: Case, pieces: list[bytes]) -> None:
             check_follow(srv, peer)
 
 
+def dispatched(srv: Server, data: bytes) -> bool:
+    """Sends `data` whole on a new connection; whether the handler got a request before
+    the first final response (or the close)."""
+    seen = len(srv.site.seen)
+    with Peer(srv.mgr, srv.port) as peer:
+        peer.send(data)
+        peer.wait(lambda p: p.eof or finals(bytes(p.got)), "a response")
+    return len(srv.site.seen) > seen
+
+
 def check_fresh(srv: Server) -> None:
     """A new connection is served normally."""
     with Peer(srv.mgr, srv.port) as peer:
