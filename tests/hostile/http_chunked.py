@@ -7,12 +7,62 @@ from .cases import Case, ok, post, reject
 TE = "Transfer-Encoding: chunked"
 
 
+def trailers(count: int) -> bytes:
+    """A last chunk with `count` trailer fields."""
+    return b"0\r\n" + b"".join(b"T%d: v\r\n" % i for i in range(count)) + b"\r\n"
+
+
+def trailer_section(size: int) -> bytes:
+    """A last chunk whose trailer section (one field, its CRLF, the final CRLF) is `size`
+    bytes."""
+    return b"0\r\nX: " + b"v" * (size - 7) + b"\r\n\r\n"
+
+
 def chunked(body: bytes) -> bytes:
     """A chunked POST whose coded body is `body`."""
     return post(body, TE)
 
 
-CASES = [
+# Limits of the decoder (csrc/proto/chunked.h), inclusive: 16 size digits, 4096 bytes of
+# extensions, 100 trailer fields, an 8 KiB trailer section. Over them: 400 (RFC 9112 7.1
+# leaves the bounds to the recipient; mgio answers the malformed-body status).
+LIMITS = [
+    Case(
+        "size-16-digits",
+        "RFC 9112 7.1 (leading zeros)",
+        chunked(b"0000000000000001\r\nx\r\n0\r\n\r\n"),
+        ok(body="x"),
+    ),
+    Case(
+        "size-17-digits",
+        "RFC 9112 7.1 (MUST anticipate large numerals; mgio: 16 digits)",
+        chunked(b"00000000000000001\r\nx\r\n0\r\n\r\n"),
+        reject(400),
+    ),
+    Case(
+        "ext-4096-bytes",
+        "RFC 9112 7.1.1",
+        chunked(b"1;" + b"e" * 4095 + b"\r\nx\r\n0\r\n\r\n"),
+        ok(body="x"),
+    ),
+    Case(
+        "ext-4097-bytes",
+        "RFC 9112 7.1.1 (bounded)",
+        chunked(b"1;" + b"e" * 4096 + b"\r\nx\r\n0\r\n\r\n"),
+        reject(400),
+    ),
+    Case("trailers-100", "RFC 9112 7.1.2", chunked(trailers(100)), ok(body="")),
+    Case("trailers-101", "RFC 9112 7.1.2 (bounded)", chunked(trailers(101)), reject(400)),
+    Case("trailer-section-8192", "RFC 9112 7.1.2", chunked(trailer_section(8192)), ok(body="")),
+    Case(
+        "trailer-section-8193",
+        "RFC 9112 7.1.2 (bounded)",
+        chunked(trailer_section(8193)),
+        reject(400),
+    ),
+]
+
+SYNTAX = [
     Case("chunk-one", "RFC 9112 7.1", chunked(b"5\r\nhello\r\n0\r\n\r\n"), ok(body="hello")),
     Case(
         "chunk-uppercase-hex",
@@ -110,3 +160,5 @@ CASES = [
         reject(400),
     ),
 ]
+
+CASES = [*LIMITS, *SYNTAX]

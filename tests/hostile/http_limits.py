@@ -83,6 +83,12 @@ CASES = [
         post(b"", f"Content-Length: {MiB * MiB}"),
         reject(413),
     ),
+    Case(
+        "expect-100-with-oversize-cl",
+        "RFC 9110 10.1.1 (final status instead of 100)",
+        req("/", "Expect: 100-continue", f"Content-Length: {MiB + 1}", method="POST"),
+        reject(413),
+    ),
     Case("chunked-body-1mib", "DESIGN limits (inclusive)", chunked_body(MiB), ok()),
     Case("chunked-body-1mib-plus-1", "RFC 9110 15.5.14 (413)", chunked_body(MiB + 1), reject(413)),
 ]

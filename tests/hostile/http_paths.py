@@ -15,6 +15,13 @@ def get(target: str) -> bytes:
     return req(target)
 
 
+def ranged(spec: str) -> bytes:
+    """GET of the 5-byte static/index.txt with Range: `spec`. Invalid or unsatisfiable
+    ranges are 416 (RFC 9110 14.2, 15.5.17); mgio answers each from the file size, and a
+    number past 64 bits must never wrap around."""
+    return req("/static/index.txt", f"Range: {spec}")
+
+
 CASES = [
     Case("file", "RFC 3986 3.3", get("/static/index.txt"), answered(200, body=b"index")),
     Case(
@@ -102,5 +109,43 @@ CASES = [
         NOT_FOUND,
     ),
     Case("target-without-leading-slash", "RFC 9112 3.2.1", get("static/index.txt"), BAD),
+    Case(
+        "range-start-2pow64-plus-1",
+        "RFC 9110 14.1.1, 14.2 (no wrap to 1)",
+        ranged("bytes=18446744073709551617-"),
+        answered(416, body=b""),
+    ),
+    Case(
+        "range-last-2pow64",
+        "RFC 9110 14.1.1 (last-pos past the end: to the end)",
+        ranged("bytes=0-18446744073709551616"),
+        answered(206, body=b"index"),
+    ),
+    Case(
+        "range-suffix-2pow64-plus-1",
+        "RFC 9110 14.1.1 (suffix longer than the file)",
+        ranged("bytes=-18446744073709551617"),
+        answered(206, body=b"index"),
+    ),
+    Case(
+        "range-int64-max-start",
+        "RFC 9110 14.1.1",
+        ranged("bytes=9223372036854775807-"),
+        answered(416, body=b""),
+    ),
+    Case(
+        "range-signed-start",
+        "RFC 9110 14.1.1 (1*DIGIT)",
+        ranged("bytes=+1-2"),
+        answered(416, body=b""),
+    ),
+    Case("range-hex", "RFC 9110 14.1.1", ranged("bytes=0x1-2"), answered(416, body=b"")),
+    Case("range-three-parts", "RFC 9110 14.1.1", ranged("bytes=1-2-3"), answered(416, body=b"")),
+    Case(
+        "range-ows-after-equals",
+        "RFC 9110 5.6.1 (list OWS)",
+        ranged("bytes= 1-2"),
+        answered(206, body=b"nd"),
+    ),
     Case("missing-file", "RFC 9110 15.5.5", get("/static/nope.txt"), NOT_FOUND),
 ]

@@ -5,6 +5,7 @@
 - ``/static/...``: ``serve_dir`` of a small tree (path mapping cases);
 - ``/digest/...``: ``serve_dir`` guarded by a global htdigest file (user "joe", password
   "pw", realm "hostile"): the C Digest check;
+- ``/var``: 200 with the JSON of ``msg.var("a")`` (query string, then a form body);
 - ``/basic``: 200 with the JSON of ``msg.basic_auth()`` (null when malformed);
 - a WebSocket upgrade on any path: an echo of every data message;
 - a multipart/form-data POST: 200 "parts=N" (N parts, each with its byte count).
@@ -36,6 +37,8 @@ class Site(mgio.Handler):
             conn.serve_dir(msg, self.root, enable_directory_listing=False)
         elif msg.uri.startswith("/digest/"):
             conn.serve_dir(msg, self.root, global_auth_file=str(self.auth_file), auth_domain=REALM)
+        elif msg.uri == "/var":
+            conn.reply(200, json.dumps(msg.var("a")))
         elif msg.uri == "/basic":
             conn.reply(200, json.dumps(msg.basic_auth()))
         else:

@@ -23,6 +23,7 @@ from hostile import (
     http_limits,
     http_paths,
     http_request_line,
+    http_vars,
 )
 from hostile.cases import Case
 from hostile.diff_allow import ALLOWED
@@ -32,7 +33,15 @@ from hostile.site import Server
 
 CASES = [
     c
-    for m in (http_request_line, http_headers, http_framing, http_chunked, http_limits, http_paths)
+    for m in (
+        http_request_line,
+        http_headers,
+        http_framing,
+        http_chunked,
+        http_limits,
+        http_paths,
+        http_vars,
+    )
     for c in m.CASES
 ]
 

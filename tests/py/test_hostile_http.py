@@ -22,6 +22,7 @@ from hostile import (
     http_limits,
     http_paths,
     http_request_line,
+    http_vars,
 )
 from hostile.http_run import run_case
 from hostile.known_bugs import param
@@ -34,6 +35,7 @@ AREAS = {
     "chunked": http_chunked.CASES,
     "limits": http_limits.CASES,
     "paths": http_paths.CASES,
+    "url-vars": http_vars.CASES,
 }
 
 
