@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -62,6 +63,9 @@ BASIC = [
         "RFC 7617 2 (no length bound; field line <= 8 KiB)",
         f"Basic {b64(b'u' * 5000 + b':pw')}",
         ["u" * 5000, "pw"],
+    ),
+    basic_case(
+        "basic-two-spaces-after-scheme", "RFC 9110 11.4 (1*SP)", f"Basic  {GOOD}", [USER, PASSWORD]
     ),
     basic_case("basic-no-colon", "RFC 7617 2 (MUST have a colon)", f"Basic {b64(b'joepw')}", None),
     basic_case("basic-empty-user", "DESIGN (empty user refused)", f"Basic {b64(b':pw')}", None),
@@ -154,6 +158,52 @@ DIGEST = [
         rewrite=lambda v: v.replace("username=", "USERNAME="),
     ),
     DigestCase("digest-unknown-param-ignored", "RFC 7616 3.4", 200, change=adding("x-extra", "1")),
+    DigestCase(
+        "digest-quoted-pair-in-username",
+        "RFC 9110 5.6.4 (quoted-pair)",
+        200,
+        rewrite=lambda v: v.replace('username="joe"', 'username="j\\oe"'),
+    ),
+    DigestCase(
+        "digest-qop-nc-algorithm-quoted",
+        "RFC 9110 11.2 (token / quoted-string)",
+        200,
+        rewrite=lambda v: (
+            v.replace("qop=auth", 'qop="auth"')
+            .replace("nc=00000001", 'nc="00000001"')
+            .replace("algorithm=MD5", 'algorithm="MD5"')
+        ),
+    ),
+    DigestCase(
+        "digest-empty-list-elements",
+        "RFC 9110 5.6.1 (MUST accept empty elements)",
+        200,
+        rewrite=lambda v: v.replace("Digest ", "Digest ,, ").replace(", cnonce", ",, cnonce") + ",",
+    ),
+    DigestCase(
+        "digest-uppercase-hex-response",
+        "RFC 7616 3.4.1 (hex digits)",
+        200,
+        rewrite=lambda v: re.sub(r'response="(\w+)"', lambda m: f'response="{m[1].upper()}"', v),
+    ),
+    DigestCase(
+        "digest-username-case-matters",
+        "RFC 7616 3.4.4 (the username as given)",
+        401,
+        change=setting("username", "JOE"),
+    ),
+    DigestCase(
+        "digest-realm-case-matters",
+        "RFC 7616 3.3 (realm compared exactly)",
+        401,
+        change=setting("realm", "HOSTILE"),
+    ),
+    DigestCase(
+        "digest-uri-with-extra-query",
+        "RFC 7616 3.4.6 (uri MUST match the target)",
+        401,
+        change=setting("uri", URI + "?x"),
+    ),
     DigestCase(
         "digest-bws-around-equals",
         "RFC 9110 11.2 (BWS)",

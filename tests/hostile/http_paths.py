@@ -147,5 +147,27 @@ CASES = [
         ranged("bytes= 1-2"),
         answered(206, body=b"nd"),
     ),
+    Case(
+        "absolute-form-file",
+        "RFC 9112 3.2.2 (a server MUST accept absolute-form)",
+        get("http://x/static/index.txt"),
+        answered(200, body=b"index"),
+    ),
+    Case(
+        "absolute-form-dot-dot",
+        "RFC 9112 3.2.2, RFC 3986 5.2.4",
+        get("http://x/static/../../outside.txt"),
+        NOT_FOUND,
+    ),
+    Case(
+        "double-slash",
+        "RFC 3986 3.3 (empty segment)",
+        get("//static//index.txt"),
+        answered(200, body=b"index"),
+    ),
+    Case(
+        "trailing-dot-name", "RFC 3986 3.3 (no name tricks)", get("/static/index.txt."), NOT_FOUND
+    ),
+    Case("file-as-folder", "RFC 3986 3.3", get("/static/index.txt/"), NOT_FOUND),
     Case("missing-file", "RFC 9110 15.5.5", get("/static/nope.txt"), NOT_FOUND),
 ]

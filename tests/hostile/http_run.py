@@ -93,3 +93,25 @@ def run_case(srv: Server, case: Case, extra_splits: tuple[int, ...] = ()) -> Non
         except AssertionError as e:
             raise AssertionError(f"[{mode}] {e}") from None
     check_fresh(srv)
+
+
+def run_pipeline(srv: Server, data: bytes, statuses: tuple[int, ...], close: bool) -> None:
+    """Every send mode of `data` on one connection: the answers' statuses in order, the
+    close after the last one (or a second request answered when the connection stays
+    open); then a fresh connection."""
+    for mode, pieces in send_modes(data):
+        try:
+            with Peer(srv.mgr, srv.port) as peer:
+                peer.send_all(pieces)
+                if close:
+                    peer.wait(lambda p: p.eof, "the server closes the connection")
+                else:
+                    peer.wait(lambda p: len(finals(bytes(p.got))) >= len(statuses), "answers")
+                rs = finals(bytes(peer.got))
+                assert tuple(r.status for r in rs) == statuses, [r.status for r in rs]
+                assert rs[-1].closes() == close
+                if not close:
+                    assert not peer.eof
+        except AssertionError as e:
+            raise AssertionError(f"[{mode}] {e}") from None
+    check_fresh(srv)

@@ -2,7 +2,7 @@
 
 - any request: 200 with a JSON echo of what the handler saw (method, uri, query, proto,
   headers, body as Latin-1);
-- ``/static/...``: ``serve_dir`` of a small tree (path mapping cases);
+- ``/static/...`` (also in absolute form): ``serve_dir`` of a small tree (path mapping);
 - ``/digest/...``: ``serve_dir`` guarded by a global htdigest file (user "joe", password
   "pw", realm "hostile"): the C Digest check;
 - ``/var``: 200 with the JSON of ``msg.var("a")`` (query string, then a form body);
@@ -33,7 +33,7 @@ class Site(mgio.Handler):
 
     def on_http_request(self, conn: mgio.Connection, msg: mgio.HttpMessage) -> None:
         self.seen.append(msg.uri)
-        if msg.uri.lstrip("/").startswith("static/"):
+        if origin_path(msg.uri).lstrip("/").startswith("static/"):
             conn.serve_dir(msg, self.root, enable_directory_listing=False)
         elif msg.uri.startswith("/digest/"):
             conn.serve_dir(msg, self.root, global_auth_file=str(self.auth_file), auth_domain=REALM)
@@ -64,6 +64,13 @@ class Site(mgio.Handler):
         if part.status == 0:
             parts = part.user_data or []
             conn.reply(200, json.dumps({"parts": len(parts), "sizes": parts}))
+
+
+def origin_path(uri: str) -> str:
+    """The path of a request target: an absolute-form target loses its scheme and
+    authority (RFC 9112 3.2.2)."""
+    scheme, sep, rest = uri.partition("://")
+    return "/" + rest.partition("/")[2] if sep and "/" not in scheme else uri
 
 
 def echo_of(msg: mgio.HttpMessage) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from hostile import (
     http_headers,
     http_limits,
     http_paths,
+    http_pipeline,
     http_request_line,
     http_vars,
 )
-from hostile.http_run import run_case
+from hostile.http_run import run_case, run_pipeline
 from hostile.known_bugs import param
 from hostile.site import Server
 
@@ -59,3 +60,8 @@ def test_case_names_are_unique() -> None:
 def test_hostile_request(server: Server, case: object) -> None:
     extra = http_limits.AT if case in http_limits.CASES else ()
     run_case(server, case, extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", [param("pipeline", c.name, c) for c in http_pipeline.CASES])
+def test_hostile_pipeline(server: Server, case: http_pipeline.Pipeline) -> None:
+    run_pipeline(server, case.data, case.statuses, case.close)
