@@ -45,7 +45,7 @@ def check_answer(srv: Server, peer: Peer, exp: Expect, seen_before: int) -> Resp
         assert r.closes(), f"no Connection: close in {r.headers}"
     check_echo(r, exp.echo)
     if exp.body is not None:
-        assert r.body == exp.body
+        assert r.body == exp.body, f"body {r.body[:200]!r}, want {exp.body[:200]!r}"
     return r
 
 

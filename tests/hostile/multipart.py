@@ -56,7 +56,134 @@ def header_of(size: int) -> bytes:
 MANY = body(*(part(f"p{i}", b"") for i in range(1000)))
 TOO_MANY = body(*(part(f"p{i}", b"") for i in range(1001)))
 
+
+def disposition(value: bytes) -> bytes:
+    """A body of one part whose Content-Disposition value is `value`."""
+    return form(body(part(headers=b"Content-Disposition: " + value + b"\r\n")))
+
+
+BB = B.encode()
+CHUNKED_BODY = body(part("a", b"c"))
+
 CASES = [
+    Case(
+        "delimiter-prefix-then-text-is-data",
+        "RFC 2046 5.1.1 (delimiter: then LWSP CRLF or --)",
+        form(body(part("a", b"x\r\n--" + BB + b"X more"))),
+        counted(("a", 11 + len(B))),
+    ),
+    Case(
+        "close-delimiter-without-crlf",
+        "RFC 2046 5.1.1 (close-delimiter, then epilogue)",
+        form(body(part("a"), end=b"\r\n--" + BB + b"--")),
+        counted(("a", 1)),
+    ),
+    Case(
+        "close-delimiter-only",
+        "RFC 2046 5.1.1 wants a part; an empty form is sent so",
+        form(b"--" + BB + b"--\r\n"),
+        counted(),
+    ),
+    Case(
+        "chunked-framing",
+        "RFC 9112 7.1, RFC 7578",
+        post(
+            b"%x\r\n%s\r\n0\r\n\r\n" % (len(CHUNKED_BODY), CHUNKED_BODY),
+            CT,
+            "Transfer-Encoding: chunked",
+        ),
+        counted(("a", 1)),
+    ),
+    Case(
+        "boundary-70-chars",
+        "RFC 2046 5.1.1 (1 to 70)",
+        form(
+            b"--"
+            + b"b" * 70
+            + b'\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--'
+            + b"b" * 70
+            + b"--\r\n",
+            "Content-Type: multipart/form-data; boundary=" + "b" * 70,
+        ),
+        counted(("a", 1)),
+    ),
+    Case(
+        "boundary-with-inner-space",
+        "RFC 2046 5.1.1 (bchars include space)",
+        form(
+            b'--a b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--a b--\r\n',
+            'Content-Type: multipart/form-data; boundary="a b"',
+        ),
+        counted(("a", 1)),
+    ),
+    Case(
+        "boundary-param-after-charset",
+        "RFC 9110 5.6.6 (parameters in any order)",
+        form(body(part("a")), f"Content-Type: multipart/form-data; charset=utf-8; boundary={B}"),
+        counted(("a", 1)),
+    ),
+    Case(
+        "boundary-param-name-uppercase",
+        "RFC 9110 5.6.6, RFC 2045 5.1 (names case-insensitive)",
+        form(body(part("a")), f"Content-Type: multipart/form-data; BOUNDARY={B}"),
+        counted(("a", 1)),
+    ),
+    Case(
+        "disposition-any-case",
+        "RFC 7578 4.2, RFC 6266 4.1 (case-insensitive)",
+        disposition(b'FORM-DATA; NAME="a"'),
+        counted(("a", 1)),
+    ),
+    Case(
+        "disposition-token-name",
+        "RFC 6266 4.1 (value = token / quoted-string)",
+        disposition(b"form-data; name=a"),
+        counted(("a", 1)),
+    ),
+    Case(
+        "disposition-quoted-pair-in-name",
+        "RFC 9110 5.6.4",
+        disposition(b'form-data; name="a\\"b"'),
+        counted(('a"b', 1)),
+    ),
+    Case(
+        "disposition-attachment",
+        "RFC 7578 4.2 (type MUST be form-data)",
+        disposition(b'attachment; name="a"'),
+        failed(400),
+    ),
+    Case(
+        "disposition-name-twice",
+        "RFC 6266 4.1 (each parameter once)",
+        disposition(b'form-data; name="a"; name="b"'),
+        failed(400),
+    ),
+    Case(
+        "disposition-ext-name-only",
+        "RFC 7578 4.2 (name, not name*)",
+        disposition(b"form-data; name*=UTF-8''a"),
+        failed(400),
+    ),
+    Case(
+        "disposition-unterminated-quote",
+        "RFC 9110 5.6.4",
+        disposition(b'form-data; name="a'),
+        failed(400),
+    ),
+    Case(
+        "disposition-twice",
+        "RFC 7578 4.2 (one Content-Disposition)",
+        form(
+            body(
+                part(
+                    headers=b'Content-Disposition: form-data; name="a"\r\n'
+                    b'Content-Disposition: form-data; name="b"\r\n'
+                )
+            )
+        ),
+        failed(400),
+    ),
+    Case("empty-body", "RFC 2046 5.1.1", form(b""), failed(400)),
     Case("one-field", "RFC 7578 4", form(body(part("a", b"hello"))), counted(("a", 5))),
     Case(
         "preamble-and-epilogue",
