@@ -28,13 +28,16 @@ def check_echo(r: Response, want: dict[str, object]) -> None:
         assert got[key] == value, f"{key}: {got[key]!r:.200} != {value!r:.200}"
 
 
-def check_answer(srv: Server, peer: Peer, exp: Expect, seen_before: int) -> Response:
-    """The connection's one final response against `exp`; returns it."""
+def check_answer(
+    srv: Server, peer: Peer, exp: Expect, seen_before: int, head: bool = False
+) -> Response:
+    """The connection's one final response against `exp` (to a HEAD request: `head`);
+    returns it."""
     if exp.close:
         peer.wait(lambda p: p.eof, "the server closes the connection")
     else:
-        peer.wait(lambda p: finals(bytes(p.got)), "a response")
-    rs = finals(bytes(peer.got))
+        peer.wait(lambda p: finals(bytes(p.got), head_only=head), "a response")
+    rs = finals(bytes(peer.got), head_only=head)
     assert rs, f"no complete response in {bytes(peer.got)[:200]!r}"
     r = rs[0]
     assert r.status == exp.status, f"status {r.status}, want {exp.status}: {r.body[:200]!r}"
@@ -62,7 +65,8 @@ def run_exchange(srv: Server, case: Case, pieces: list[bytes]) -> None:
     seen = len(srv.site.seen)
     with Peer(srv.mgr, srv.port) as peer:
         peer.send_all(pieces)
-        check_answer(srv, peer, case.expect, seen)
+        head = case.data.startswith(b"HEAD ")
+        check_answer(srv, peer, case.expect, seen, head)
         if not case.expect.close:
             check_follow(srv, peer)
 

@@ -27,6 +27,12 @@ KNOWN_BUGS: dict[str, str] = {
         "NOT appear more than once; its combined value (RFC 9110 5.3) 'k, k' is no "
         "base64 of 16 bytes, so RFC 6455 4.2.1 asks for 400. Expected 400 + close."
     ),
+    "ws-handshake/version-twice": (
+        "csrc/http/websocket.c upgrade_status reads only the first Sec-WebSocket-Version: "
+        "with 'Sec-WebSocket-Version: 13' and 'Sec-WebSocket-Version: 8' the request is "
+        "upgraded (101). The combined value '13, 8' (RFC 9110 5.3) is not 13 (RFC 6455 "
+        "4.2.1), as version-list (one field '13, 8', answered 426) shows. Expected 426."
+    ),
     "multipart/boundary-param-name-uppercase": (
         "csrc/http/multipart_conn.c mg__mp_begin reads the boundary with "
         "mg_http_parse_header2, whose parameter names are case-sensitive (Mongoose API), so "

@@ -178,6 +178,6 @@ def parse_responses(buf: bytes, *, head_only: bool = False) -> tuple[list[Respon
     return out, at
 
 
-def finals(buf: bytes) -> list[Response]:
-    """The final (non-1xx) responses complete in `buf`."""
-    return [r for r in parse_responses(buf)[0] if r.status >= 200]
+def finals(buf: bytes, *, head_only: bool = False) -> list[Response]:
+    """The final (non-1xx) responses complete in `buf` (answers to HEAD: head_only)."""
+    return [r for r in parse_responses(buf, head_only=head_only)[0] if r.status >= 200]

@@ -88,4 +88,58 @@ CASES = [
         upgrade("Content-Length: 2") + b"ab",
         REFUSED,
     ),
+    Case(
+        "version-twice",
+        "RFC 6455 4.1, 11.3.5 (one field; combined '13, 8' is not 13)",
+        upgrade("Sec-WebSocket-Version: 8"),
+        VERSION,
+    ),
+    Case(
+        "version-list", "RFC 6455 4.2.1 (the value MUST be 13)", upgrade(version="13, 8"), VERSION
+    ),
+    Case(
+        "upgrade-with-chunked-body",
+        "RFC 6455 4.2.1 (a GET upgrade has no body)",
+        upgrade("Transfer-Encoding: chunked") + b"0\r\n\r\n",
+        REFUSED,
+    ),
+    Case(
+        "upgrade-token-with-version",
+        "RFC 9110 7.8 (protocol/version is another protocol)",
+        upgrade(upgrade_to="websocket/13"),
+        REFUSED,
+    ),
+    Case("upgrade-on-head", "RFC 6455 4.2.1 (GET)", upgrade(method="HEAD"), REFUSED),
+]
+
+# Valid handshakes in forms the RFCs allow: each must get its 101 and then echo.
+ACCEPTED = [
+    Case("version-with-ows", "RFC 9110 5.5 (OWS trimmed)", upgrade(version="13 "), ok()),
+    Case("key-with-ows", "RFC 9110 5.5", upgrade(key=f"  {GOOD_KEY} "), ok()),
+    Case(
+        "upgrade-list-with-websocket",
+        "RFC 9110 7.8 (a list of protocols)",
+        upgrade(upgrade_to="h2c, websocket"),
+        ok(),
+    ),
+    Case(
+        "connection-list-with-upgrade",
+        "RFC 9110 7.6.1 (a list of options)",
+        upgrade(connection="keep-alive, Upgrade"),
+        ok(),
+    ),
+    Case(
+        "upgrade-value-any-case",
+        "RFC 6455 4.2.1 (case-insensitive)",
+        upgrade(upgrade_to="WebSocket", connection="UPGRADE"),
+        ok(),
+    ),
+    Case("content-length-zero", "RFC 9110 8.6", upgrade("Content-Length: 0"), ok()),
+    Case(
+        "absolute-form-target",
+        "RFC 9112 3.2.2",
+        upgrade().replace(b"GET /ws ", b"GET http://x/ws "),
+        ok(),
+    ),
+    Case("after-a-keep-alive-request", "RFC 9112 9.3", req("/") + upgrade(), ok()),
 ]

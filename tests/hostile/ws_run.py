@@ -42,11 +42,18 @@ def server_frames(buf: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return out, at
 
 
-def open_ws(srv: Server) -> Peer:
-    """A connection past a good opening handshake (the 101 checked and removed)."""
+def open_ws(srv: Server, pieces: list[bytes] | None = None) -> Peer:
+    """A connection past a good opening handshake, sent as `pieces` (default: a plain
+    upgrade in one write); the 101 (after any other answers) checked and removed."""
     peer = Peer(srv.mgr, srv.port)
-    peer.send(upgrade())
-    peer.wait(lambda p: b"\r\n\r\n" in p.got, "the 101")
+    peer.send_all(pieces or [upgrade()])
+    peer.wait(
+        lambda p: (
+            b"HTTP/1.1 101 " in p.got and b"\r\n\r\n" in p.got[p.got.index(b"HTTP/1.1 101 ") :]
+        ),
+        "the 101",
+    )
+    del peer.got[: peer.got.index(b"HTTP/1.1 101 ")]
     end = peer.got.index(b"\r\n\r\n") + 4
     head = bytes(peer.got[:end])
     assert head.startswith(b"HTTP/1.1 101 "), head
@@ -72,6 +79,22 @@ def check_exchange(srv: Server, case: WsCase, pieces: list[bytes]) -> None:
         assert frames and frames[-1][0] == OP_CLOSE, f"no Close: {frames!r:.300}"
         code = close_code(frames[-1][1])
         assert code == (1000 if case.close is None else case.close), f"Close code {code}"
+
+
+def check_echo(peer: Peer) -> None:
+    peer.send(text(b"fresh"))
+    peer.wait(lambda p: server_frames(bytes(p.got))[0], "an echo")
+    assert server_frames(bytes(peer.got))[0][0] == (OP_TEXT, b"fresh")
+
+
+def run_handshake(srv: Server, data: bytes) -> None:
+    """A valid handshake in every send mode: the 101, then an echo."""
+    for mode, pieces in send_modes(data):
+        try:
+            with open_ws(srv, pieces) as peer:
+                check_echo(peer)
+        except AssertionError as e:
+            raise AssertionError(f"[{mode}] {e}") from None
 
 
 def check_fresh(srv: Server) -> None:

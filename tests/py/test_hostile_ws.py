@@ -28,13 +28,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_case_names_are_unique() -> None:
-    names = [c.name for c in ws.CASES + ws_handshake.CASES]
+    names = [c.name for c in ws.CASES + ws_handshake.CASES + ws_handshake.ACCEPTED]
     assert len(names) == len(set(names))
 
 
 @pytest.mark.parametrize("case", [param("ws-handshake", c.name, c) for c in ws_handshake.CASES])
 def test_hostile_handshake(server: Server, case: Case) -> None:
     http_run.run_case(server, case)
+
+
+@pytest.mark.parametrize("case", [param("ws-handshake", c.name, c) for c in ws_handshake.ACCEPTED])
+def test_handshake_accepted(server: Server, case: Case) -> None:
+    ws_run.run_handshake(server, case.data)
 
 
 @pytest.mark.parametrize(
