@@ -90,7 +90,8 @@ BASIC = [
 
 # ---- Digest -------------------------------------------------------------------------------
 
-URI = "/digest/secret.txt"
+URI = "/digest/secret.txt"  # the C guard (serve_dir); the Python one is PY_URI
+PY_URI = "/pydigest/secret.txt"
 CNONCE, NC = "0a4f113b", "00000001"
 
 
@@ -98,15 +99,15 @@ def md5(s: str) -> str:
     return hashlib.md5(s.encode()).hexdigest()
 
 
-def good_params(nonce: str) -> list[tuple[str, str, bool]]:
-    """The parameters of a right answer, as (name, value, quoted)."""
-    ha1, ha2 = md5(f"{USER}:{REALM}:{PASSWORD}"), md5(f"GET:{URI}")
+def good_params(nonce: str, uri: str = URI) -> list[tuple[str, str, bool]]:
+    """The parameters of a right answer for `uri`, as (name, value, quoted)."""
+    ha1, ha2 = md5(f"{USER}:{REALM}:{PASSWORD}"), md5(f"GET:{uri}")
     response = md5(f"{ha1}:{nonce}:{NC}:{CNONCE}:auth:{ha2}")
     return [
         ("username", USER, True),
         ("realm", REALM, True),
         ("nonce", nonce, True),
-        ("uri", URI, True),
+        ("uri", uri, True),
         ("qop", "auth", False),
         ("nc", NC, False),
         ("cnonce", CNONCE, True),
@@ -128,12 +129,13 @@ class DigestCase:
     name: str
     rfc: str
     status: int
+    py_status: int | None = None  # the Python guard's answer, when it differs
     change: Callable[[list[tuple[str, str, bool]]], list[tuple[str, str, bool]]] = lambda p: p
     rewrite: Callable[[str], str] = field(default=lambda v: v)
 
-    def request(self, nonce: str) -> bytes:
-        value = self.rewrite(render(self.change(good_params(nonce))))
-        return req(URI, f"Authorization: {value}")
+    def request(self, nonce: str, uri: str = URI) -> bytes:
+        value = self.rewrite(render(self.change(good_params(nonce, uri))))
+        return req(uri, f"Authorization: {value}")
 
 
 def without(name: str) -> Callable[[list[tuple[str, str, bool]]], list[tuple[str, str, bool]]]:
@@ -202,7 +204,7 @@ DIGEST = [
         "digest-uri-with-extra-query",
         "RFC 7616 3.4.6 (uri MUST match the target)",
         401,
-        change=setting("uri", URI + "?x"),
+        change=lambda ps: [(n, v + "?x" if n == "uri" else v, q) for n, v, q in ps],
     ),
     DigestCase(
         "digest-bws-around-equals",

@@ -5,6 +5,7 @@
 - ``/static/...`` (also in absolute form): ``serve_dir`` of a small tree (path mapping);
 - ``/digest/...``: ``serve_dir`` guarded by a global htdigest file (user "joe", password
   "pw", realm "hostile"): the C Digest check;
+- ``/pydigest/...``: 200 "secret" behind the Python ``mgio.auth.DigestAuth`` (same user);
 - ``/var``: 200 with the JSON of ``msg.var("a")`` (query string, then a form body);
 - ``/basic``: 200 with the JSON of ``msg.basic_auth()`` (null when malformed);
 - a WebSocket upgrade on any path: an echo of every data message;
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import mgio
+import mgio.auth
 
 USER, PASSWORD, REALM = "joe", "pw", "hostile"
 
@@ -30,6 +32,7 @@ class Site(mgio.Handler):
         self.root = root
         self.auth_file = auth_file
         self.seen: list[str] = []
+        self.py_digest = mgio.auth.DigestAuth(REALM, {USER: PASSWORD})
 
     def on_http_request(self, conn: mgio.Connection, msg: mgio.HttpMessage) -> None:
         self.seen.append(msg.uri)
@@ -37,6 +40,9 @@ class Site(mgio.Handler):
             conn.serve_dir(msg, self.root, enable_directory_listing=False)
         elif msg.uri.startswith("/digest/"):
             conn.serve_dir(msg, self.root, global_auth_file=str(self.auth_file), auth_domain=REALM)
+        elif msg.uri.startswith("/pydigest/"):
+            if self.py_digest.require(conn, msg):
+                conn.reply(200, "secret")
         elif msg.uri == "/var":
             conn.reply(200, json.dumps(msg.var("a")))
         elif msg.uri == "/basic":
