@@ -117,6 +117,19 @@ FRAMING = [
         frame(OP_BINARY, b"z" * 65535, fin=False) + frame(OP_CONT, b"", fin=False, length=MiB),
         1009,
     ),
+    fails(
+        "len16-for-5-bytes",
+        "RFC 6455 5.2 (the minimal length form MUST be used)",
+        frame(OP_TEXT, b"hello", form=16),
+        1002,
+    ),
+    fails("len64-for-200-bytes", "RFC 6455 5.2", frame(OP_BINARY, b"b" * 200, form=64), 1002),
+    fails(
+        "unmasked-continuation",
+        "RFC 6455 5.1",
+        text(b"a", fin=False) + frame(OP_CONT, b"b", mask=False),
+        1002,
+    ),
     fails("continuation-first", "RFC 6455 5.4", frame(OP_CONT, b"x"), 1002),
     fails(
         "text-inside-fragmented-message", "RFC 6455 5.4", text(b"a", fin=False) + text(b"b"), 1002
@@ -209,6 +222,12 @@ CLOSING = [
     fails("close-reason-truncated-utf8", "RFC 6455 5.5.1", close(1001, EURO[:2]), 1007),
     fails("close-code-3000", "RFC 6455 7.4.2 (registered range, valid)", close(3000), 3000),
     fails("close-code-4999", "RFC 6455 7.4.2 (private range, valid)", close(4999, b"x"), 4999),
+    fails(
+        "close-reason-123-bytes",
+        "RFC 6455 5.5 (2 + 123 = 125 bytes)",
+        close(1000, b"r" * 123),
+        1000,
+    ),
     fails(
         "close-no-body", "RFC 6455 5.5.1, 7.1.5 (no code: 1005 internally)", close(None), NO_CODE
     ),
