@@ -79,6 +79,8 @@ ALLOWED: dict[str, tuple[str, str, str]] = {
     "trailer-bare-lf-end": (REJECT, ACCEPT, BARE_LF),
     "host-with-space": (REJECT, ACCEPT, HOST_VALUE),
     "host-with-slash": (REJECT, ACCEPT, HOST_VALUE),
+    "host-with-userinfo": (REJECT, ACCEPT, HOST_VALUE),
+    "host-list": (REJECT, ACCEPT, HOST_VALUE),
     "value-escape-control": (REJECT, ACCEPT, CONTROL_IN_VALUE),
     "value-backspace": (REJECT, ACCEPT, CONTROL_IN_VALUE),
     "obs-fold-space": (REJECT, ACCEPT, OBS_FOLD),

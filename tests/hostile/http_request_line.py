@@ -153,6 +153,39 @@ CASES = [
         reject(400),
     ),
     Case(
+        "host-with-userinfo",
+        "RFC 9112 3.2, RFC 9110 4.2.4 (no userinfo in http URIs)",
+        req("/", "Host: u@x", host=False),
+        reject(400),
+    ),
+    Case(
+        "host-list", "RFC 9112 3.2 (one uri-host)", req("/", "Host: a, b", host=False), reject(400)
+    ),
+    Case(
+        "host-port-not-digits",
+        "RFC 9112 3.2 (MUST 400), RFC 3986 3.2.3 (port = *DIGIT)",
+        req("/", "Host: x:8a", host=False),
+        reject(400),
+    ),
+    Case(
+        "host-ipv6-unclosed",
+        "RFC 9112 3.2 (MUST 400), RFC 3986 3.2.2 (IP-literal)",
+        req("/", "Host: [::1", host=False),
+        reject(400),
+    ),
+    Case(
+        "host-empty-port",
+        "RFC 3986 3.2.3 (port may be empty)",
+        req("/", "Host: x:", host=False),
+        ok(),
+    ),
+    Case(
+        "host-pct-encoded",
+        "RFC 3986 3.2.2 (reg-name has pct-encoded)",
+        req("/", "Host: %41", host=False),
+        ok(),
+    ),
+    Case(
         "host-empty-allowed",
         "RFC 9112 3.2 (empty when no authority)",
         req("/", "Host:", host=False),

@@ -28,6 +28,7 @@ from hostile import (
 from hostile.cases import Case
 from hostile.diff_allow import ALLOWED
 from hostile.http_run import dispatched
+from hostile.known_bugs import is_known
 from hostile.reference import ACCEPT, REJECT, h11_verdict
 from hostile.site import Server
 
@@ -56,7 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_mgio_and_h11_agree(server: Server, case: Case) -> None:
     mine = ACCEPT if dispatched(server, case.data) else REJECT
-    assert mine == (ACCEPT if case.expect.accepted else REJECT), "mgio changed its verdict"
+    if not is_known(case.name):  # a known bug's verdict is checked by its strict xfail
+        assert mine == (ACCEPT if case.expect.accepted else REJECT), "mgio changed its verdict"
     ref = h11_verdict(case.data)
     if case.name in ALLOWED:
         want_mine, want_ref, _reason = ALLOWED[case.name]
