@@ -33,8 +33,13 @@ def check_answer(
 ) -> Response:
     """The connection's one final response against `exp` (to a HEAD request: `head`);
     returns it."""
-    if exp.close:
-        peer.wait(lambda p: p.eof, "the server closes the connection")
+    if exp.close:  # until the close, or an answer that already shows it is wrong
+
+        def settled(p: Peer) -> bool:
+            rs = finals(bytes(p.got), head_only=head)
+            return p.eof or (bool(rs) and (rs[0].status != exp.status or not rs[0].closes()))
+
+        peer.wait(settled, "the server closes the connection")
     else:
         peer.wait(lambda p: finals(bytes(p.got), head_only=head), "a response")
     rs = finals(bytes(peer.got), head_only=head)
