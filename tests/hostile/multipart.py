@@ -316,3 +316,34 @@ CASES = [
         failed(400),
     ),
 ]
+
+
+# Upload file names (mgio.UploadHandler, DESIGN 5: reduced to a safe base name; RFC 7578
+# 4.2: the filename is a hint the receiver must not trust with paths): the filename
+# parameter sent, and the name the file is saved under (" (1)" and so on appended when
+# the name is taken, as every send mode saves the file once more).
+UPLOADS = [
+    ("upload-dot-dot-path", "RFC 7578 4.2", b"../../x.txt", "x.txt"),
+    ("upload-backslash-path", "RFC 7578 4.2", b"a\\..\\b.txt", "b.txt"),
+    ("upload-absolute-path", "RFC 7578 4.2", b"/etc/passwd", "passwd"),
+    ("upload-dot-dot-alone", "RFC 7578 4.2", b"..", "upload"),
+    ("upload-slash-alone", "RFC 7578 4.2", b"/", "upload"),
+    ("upload-hidden-name", "RFC 7578 4.2", b".htaccess", "htaccess"),
+    ("upload-encoded-dots-kept", "RFC 7578 4.2 (no decoding)", b"%2e%2e%2fx", "%2e%2e%2fx"),
+    ("upload-300-chars", "RFC 7578 4.2 (bounded)", b"a" * 300, "a" * 200),
+    ("upload-utf8-name", "RFC 7578 4.2", "é.txt".encode(), "é.txt"),
+]
+
+
+def upload(filename: bytes) -> bytes:
+    """A form with one 5-byte file part named `filename`."""
+    return form(
+        body(
+            part(
+                headers=b'Content-Disposition: form-data; name="f"; filename="'
+                + filename
+                + b'"\r\n',
+                data=b"hello",
+            )
+        )
+    )
