@@ -138,15 +138,18 @@ class DigestCase:
         return req(uri, f"Authorization: {value}")
 
 
-def without(name: str) -> Callable[[list[tuple[str, str, bool]]], list[tuple[str, str, bool]]]:
+Params = list[tuple[str, str, bool]]
+
+
+def without(name: str) -> Callable[[Params], Params]:
     return lambda ps: [p for p in ps if p[0] != name]
 
 
-def setting(name: str, value: str, quoted: bool = True) -> Callable[..., list]:
+def setting(name: str, value: str, quoted: bool = True) -> Callable[[Params], Params]:
     return lambda ps: [(n, value, quoted) if n == name else (n, v, q) for n, v, q in ps]
 
 
-def adding(name: str, value: str, quoted: bool = True) -> Callable[..., list]:
+def adding(name: str, value: str, quoted: bool = True) -> Callable[[Params], Params]:
     return lambda ps: [*ps, (name, value, quoted)]
 
 

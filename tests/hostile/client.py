@@ -26,7 +26,9 @@ def resp(*lines: str, body: bytes = b"", status: str = OK) -> bytes:
     return (status + "".join(f"{ln}\r\n" for ln in lines) + "\r\n").encode("latin-1") + body
 
 
-def good(name: str, rfc: str, data: bytes, status: int, body: bytes, eof: bool = False):
+def good(
+    name: str, rfc: str, data: bytes, status: int, body: bytes, eof: bool = False
+) -> ClientCase:
     return ClientCase(name, rfc, data, (status, body), eof)
 
 
