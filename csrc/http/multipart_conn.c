@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../proto/params.h"
 #include "../base/ascii.h"
 #include "../net/internal.h"
 #include "../proto/multipart.h"
@@ -145,7 +146,7 @@ int mg__mp_begin(struct mg_connection *c, struct mg__http *h, struct http_messag
   }
   if (!multipart) return 0; /* with two Content-Type fields, one multipart: refused */
   char small[MG__MP_MAX_BOUNDARY + 2], *b = small;
-  int len = fields == 1 ? mg_http_parse_header2(ct, "boundary", &b, sizeof(small)) : 0;
+  int len = fields == 1 ? mg__http_header_param(ct, "boundary", &b, sizeof(small)) : 0;
   struct mg__mp_conn *mp = len > 0 ? (struct mg__mp_conn *) calloc(1, sizeof(*mp)) : NULL;
   int ok = mp != NULL && mg__mp_init(&mp->parser, mg_mk_str_n(b, (size_t) len), NULL) == 0;
   if (b != small) free(b);

@@ -3,6 +3,7 @@
  * (mg_http_parse_header2, mg_http_parse_header). Every input is a view read strictly
  * within its length.
  */
+#include "params.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +82,14 @@ static const char *closing_quote(const char *p, const char *end, char quote) {
   return NULL;
 }
 
-static struct param_value find_param(const struct mg_str *hdr, const char *name) {
+static struct param_value find_param(const struct mg_str *hdr, const char *name,
+                                     int fold_case) {
   struct param_value r = {NULL, 0, 0, 0};
   size_t n = strlen(name);
   const char *s = hdr->p, *end = hdr->p + hdr->len, *p = s;
   while (p < end) {
     if ((p == s || is_param_sep(p[-1])) && (size_t) (end - p) > n && p[n] == '=' &&
-        memcmp(p, name, n) == 0) {
+        (fold_case ? mg_ncasecmp(p, name, n) : memcmp(p, name, n)) == 0) {
       const char *v = p + n + 1;
       r.found = 1;
       if (v < end && (*v == '"' || *v == '\'')) {
@@ -137,15 +139,15 @@ static size_t unescape_value(const struct param_value *v, char *out) {
   return n;
 }
 
-int mg_http_parse_header2(struct mg_str *hdr, const char *var_name, char **buf,
-                          size_t buf_size) {
+static int parse_param(struct mg_str *hdr, const char *var_name, int fold_case, char **buf,
+                       size_t buf_size) {
   struct param_value v;
   size_t len;
   char *dst;
   if (buf == NULL) return 0;
   if (*buf != NULL && buf_size > 0) (*buf)[0] = '\0';
   if (hdr == NULL || hdr->p == NULL || var_name == NULL) return 0;
-  v = find_param(hdr, var_name);
+  v = find_param(hdr, var_name, fold_case);
   if (!v.found) return 0;
   len = unescape_value(&v, NULL);
   if (len > INT_MAX) return 0;
@@ -160,13 +162,22 @@ int mg_http_parse_header2(struct mg_str *hdr, const char *var_name, char **buf,
   return (int) len;
 }
 
+int mg_http_parse_header2(struct mg_str *hdr, const char *var_name, char **buf,
+                          size_t buf_size) {
+  return parse_param(hdr, var_name, 0, buf, buf_size); /* names case-sensitive, as in 6.x */
+}
+
+int mg__http_header_param(struct mg_str *hdr, const char *name, char **buf, size_t buf_size) {
+  return parse_param(hdr, name, 1, buf, buf_size);
+}
+
 int mg_http_parse_header(struct mg_str *hdr, const char *var_name, char *buf,
                          size_t buf_size) {
   struct param_value v;
   size_t len;
   if (buf != NULL && buf_size > 0) buf[0] = '\0';
   if (buf == NULL || hdr == NULL || hdr->p == NULL || var_name == NULL) return 0;
-  v = find_param(hdr, var_name);
+  v = find_param(hdr, var_name, 0);
   if (!v.found) return 0;
   len = unescape_value(&v, NULL);
   if (len >= buf_size || len > INT_MAX) return 0;

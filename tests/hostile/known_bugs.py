@@ -49,12 +49,6 @@ KNOWN_BUGS: dict[str, str] = {
         "recipient MUST parse and ignore a reasonable number of empty list elements (the C "
         "check does). Expected 200."
     ),
-    "multipart/boundary-param-name-uppercase": (
-        "csrc/http/multipart_conn.c mg__mp_begin reads the boundary with "
-        "mg_http_parse_header2, whose parameter names are case-sensitive (Mongoose API), so "
-        "'Content-Type: multipart/form-data; BOUNDARY=x' is refused with 400. Parameter "
-        "names are case-insensitive (RFC 9110 5.6.6, RFC 2045 5.1): expected the body parsed."
-    ),
     "multipart/disposition-attachment": (
         "csrc/proto/multipart.c parse_disposition takes any disposition type: a part with "
         "'Content-Disposition: attachment; name=\"a\"' is a form field. RFC 7578 4.2: the "
