@@ -192,6 +192,9 @@ static void stop_reading(struct mg_connection *c, struct mg__http *h) {
 
 void mg__http_reject(struct mg_connection *c, struct mg__http *h, int status,
                      const char *extra) {
+  /* a head refused (or timed out) is not the earlier HEAD request's: the error's body
+   * must go out, as its Content-Length says */
+  if (h->phase == MG__HTTP_HEAD) h->flags &= ~MG__H_HEAD_REQUEST;
   if (h->flags & MG__H_CLIENT) {
     mg__mark_closing(c, status == 413 ? EMSGSIZE : EPROTO);
   } else if (extra == NULL) {
@@ -288,10 +291,16 @@ static int head_worth_parsing(struct mg_connection *c, struct mg__http *h) {
   return HEAD_WAIT;
 }
 
+/* A request that is the last only by max_requests is shown to the handler as one
+ * without keep-alive (hm is parsed again for each event, so this is applied each time). */
+static void last_by_count(const struct mg__http *h, struct http_message *hm) {
+  if (h->flags & MG__H_REQ_LAST) hm->flags &= ~(unsigned int) MG_HTTP_F_KEEP_ALIVE;
+}
+
 /* Sets the per-message state for a head of `len` bytes; a request is routed to the
  * endpoint matching its URI, which then gets its events. */
-static void begin_body(struct mg_connection *c, struct mg__http *h,
-                       const struct http_message *hm, size_t len) {
+static void begin_body(struct mg_connection *c, struct mg__http *h, struct http_message *hm,
+                       size_t len) {
   if (!(h->flags & MG__H_CLIENT)) {
     const struct mg__http_endpoint *ep = mg__http_find_endpoint(c->listener, hm->uri);
     h->ep_handler = ep != NULL ? ep->handler : NULL;
@@ -302,8 +311,9 @@ static void begin_body(struct mg_connection *c, struct mg__http *h,
   h->kept = h->offered = 0;
   h->received = 0;
   h->answer_mark = queued_total(c); /* what is queued from now on answers this message */
+  h->head_since = 0; /* the head is in: the next one's clock starts afresh */
   h->flags &= ~(MG__H_STREAMING | MG__H_CONTINUE_SENT | MG__H_HEAD_REQUEST | MG__H_OFFERED |
-                MG__H_REQ_LAST | MG__H_REQ_KEEP_10);
+                MG__H_REQ_LAST | MG__H_REQ_KEEP_10 | MG__H_ANSWER_BEGUN);
   if (hm->method.len == 4 && memcmp(hm->method.p, "HEAD", 4) == 0)
     h->flags |= MG__H_HEAD_REQUEST;
   if (!(hm->flags & MG_HTTP_F_KEEP_ALIVE)) {
@@ -311,6 +321,8 @@ static void begin_body(struct mg_connection *c, struct mg__http *h,
   } else if (hm->http_minor == 0) {
     h->flags |= MG__H_REQ_KEEP_10;
   }
+  if (!(h->flags & MG__H_CLIENT)) mg__http_count_request(h);
+  last_by_count(h, hm);
   mg__chunked_init(&h->chunked);
   h->phase = MG__HTTP_BODY;
 }
@@ -412,6 +424,7 @@ mg_event_handler_t mg__http_handler_for(struct mg_connection *c, const struct mg
 static void set_views(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
   hm->body = mg_mk_str_n(c->recv_mbuf.buf + h->head_len, h->kept);
   hm->message.len = (size_t) (hm->body.p + hm->body.len - hm->message.p);
+  if (!(h->flags & MG__H_CLIENT)) last_by_count(h, hm);
 }
 
 /* The handler's MG_EV_HTTP_CHUNK; drops the offered bytes if it set MG_F_DELETE_CHUNK.
@@ -447,7 +460,7 @@ static void maybe_continue(struct mg_connection *c, struct mg__http *h,
 /* Delivers the complete message, removes it from recv_mbuf, readies the next one. */
 static void finish(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
   int ev = h->flags & MG__H_CLIENT ? MG_EV_HTTP_REPLY : MG_EV_HTTP_REQUEST;
-  int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
+  int last = (h->flags & MG__H_REQ_LAST) != 0;
   set_views(c, h, hm);
   /* the reply to a client's upgrade request, or a server's upgrade request */
   if ((h->flags & MG__H_CLIENT) ? h->ws.awaiting : mg__ws_is_upgrade(hm)) {
@@ -502,7 +515,7 @@ static int feed_multipart(struct mg_connection *c, struct mg__http *h, struct ht
   }
   h->flags &= ~MG__H_MULTIPART;
   mg__mp_free(h);
-  int last = !(hm->flags & MG_HTTP_F_KEEP_ALIVE);
+  int last = (h->flags & MG__H_REQ_LAST) != 0;
   mbuf_remove(&c->recv_mbuf, h->head_len + h->kept);
   h->head_len = h->kept = h->offered = 0;
   h->phase = MG__HTTP_HEAD;
@@ -617,16 +630,27 @@ static void finish_at_close(struct mg_connection *c, struct mg__http *h) {
 }
 
 /* The next deadline this layer checks on MG_EV_POLL (the end of a lingering close, a
- * WebSocket's idle Ping or close wait), so that mg_mgr_poll (and an event loop asking
- * mg_mgr_next_timer) does not sleep past it. */
+ * WebSocket's idle Ping or close wait, a timeout), so that mg_mgr_poll (and an event
+ * loop asking mg_mgr_next_timer) does not sleep past it. */
 static void schedule_wake(struct mg_connection *c, const struct mg__http *h) {
-  double at = 0;
-  if (h->flags & MG__H_SHUT) at = h->linger_until;
+  double at = mg__http_deadline(h);
+  if ((h->flags & MG__H_SHUT) && (at == 0 || h->linger_until < at)) at = h->linger_until;
   if (c->flags & MG_F_IS_WEBSOCKET) {
     double ws = mg__ws_deadline(h);
     if (ws > 0 && (at == 0 || ws < at)) at = ws;
   }
   c->wake_at = at;
+}
+
+/* MG_EV_POLL: what is due by the clock, and data a multipart handler left is offered
+ * again (once per iteration: a handler that keeps taking nothing costs no busy loop). */
+static void on_poll(struct mg_connection *c, struct mg__http *h) {
+  if (c->wake_at > 0 && c->mgr->now >= c->wake_at) {
+    mg__http_expire(c, h);
+    if ((c->flags & (MG_F_IS_WEBSOCKET | MG_F_CLOSE_IMMEDIATELY)) == MG_F_IS_WEBSOCKET)
+      mg__ws_poll(c, h);
+  }
+  if ((h->flags & MG__H_MULTIPART) && mg__mp_paused(h)) process(c, h);
 }
 
 static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
@@ -658,7 +682,7 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
     case MG_EV_SEND:
     case MG_EV_POLL:
       if (h->stream.pump != NULL) pump(c, h);
-      if (ev == MG_EV_POLL && (c->flags & MG_F_IS_WEBSOCKET)) mg__ws_poll(c, h);
+      if (ev == MG_EV_POLL) on_poll(c, h);
       resume(c, h);
       break;
     default:
@@ -667,5 +691,6 @@ static void http_handler(struct mg_connection *c, int ev, void *ev_data) {
   }
   adopt_close(c, h);
   linger_step(c, h);
+  mg__http_track(c, h, ev);
   schedule_wake(c, h);
 }

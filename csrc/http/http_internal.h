@@ -51,6 +51,8 @@ struct mg__http_endpoint {
 #define MG__H_REQ_LAST 8192u      /* server: the request being answered is the last */
 #define MG__H_REQ_KEEP_10 16384u  /* server: it is HTTP/1.0 with keep-alive */
 #define MG__H_MULTIPART 32768u    /* server: the body goes to the multipart parser */
+#define MG__H_ANSWER_BEGUN 65536u /* server: a head was queued since the request began */
+#define MG__H_SENT 131072u        /* output left since the last MG_EV_POLL (send clock) */
 
 /* Where the connection is in the current message. */
 enum mg__http_phase {
@@ -103,6 +105,12 @@ struct mg__http {
   double linger_until; /* when a lingering close gives up waiting for the client */
   unsigned long long answer_mark; /* server: bytes_sent + send_mbuf.len when the current
                                      request was dispatched; output past it answers it */
+  /* timeout clocks (timeouts.c): when each started, 0 while it does not run */
+  double head_since;   /* the head of a request (server) or reply (client) is awaited */
+  double body_since;   /* the last byte of the body being read arrived */
+  double send_since;   /* output is queued: the last time some of it left */
+  double idle_since;   /* server: keep-alive, waiting for the next request */
+  unsigned int requests; /* server: requests begun on this connection (saturating) */
   unsigned int flags; /* MG__H_* */
   unsigned char phase; /* enum mg__http_phase */
   struct mg__ws ws;    /* used once MG_F_IS_WEBSOCKET is set (or a client awaits it) */
@@ -157,8 +165,27 @@ void mg__ws_poll(struct mg_connection *c, struct mg__http *h);
 /* When mg__ws_poll next has work (a Ping or the end of the close wait), or 0. */
 double mg__ws_deadline(const struct mg__http *h);
 
+/* Client: no 101 came in time (ws_handshake_ms): MG_EV_WEBSOCKET_HANDSHAKE_DONE with an
+ * empty message (resp_code 0), then the connection closes with ETIMEDOUT. */
+void mg__ws_handshake_expired(struct mg_connection *c, struct mg__http *h);
+
 /* Releases what the WebSocket state holds. */
 void mg__ws_free(struct mg__ws *w);
+
+/* ---- timeouts (timeouts.c) ---- */
+
+/* Brings the timeout clocks of `c` up to date after event `ev` (at mgr->now). */
+void mg__http_track(struct mg_connection *c, struct mg__http *h, int ev);
+
+/* The earliest deadline of the running timeout clocks, or 0 when none runs. */
+double mg__http_deadline(const struct mg__http *h);
+
+/* On MG_EV_POLL: acts on a timeout that has run out (408, a close, or the WebSocket
+ * handshake's failure), the first due in the order send, head, body, idle. */
+void mg__http_expire(struct mg_connection *c, struct mg__http *h);
+
+/* Server: counts a request that begins; the max_requests-th is marked the last. */
+void mg__http_count_request(struct mg__http *h);
 
 /* ---- streaming multipart (multipart_conn.c) ---- */
 
@@ -180,6 +207,10 @@ size_t mg__mp_feed(struct mg_connection *c, struct mg__http *h, const char *data
 
 /* The connection closes mid-stream: PART_END and MULTIPART_REQUEST_END with status -1. */
 void mg__mp_abort(struct mg_connection *c, struct mg__http *h);
+
+/* Whether the handler left data of the stream's last PART_DATA unconsumed (it is
+ * offered again on the next MG_EV_POLL when no byte arrives meanwhile). */
+int mg__mp_paused(const struct mg__http *h);
 
 /* Releases h->mp (NULL allowed). */
 void mg__mp_free(struct mg__http *h);

@@ -30,6 +30,7 @@ struct mg__mp_conn {
   unsigned char part_open;            /* PART_BEGIN delivered, PART_END not yet */
   unsigned char ended;                /* MULTIPART_REQUEST_END delivered */
   unsigned char stopped;              /* the handler closed: no new part or data */
+  unsigned char paused;               /* the handler left data of the last offer */
 };
 
 void mg__mp_free(struct mg__http *h) {
@@ -148,7 +149,8 @@ int mg__mp_begin(struct mg_connection *c, struct mg__http *h, struct http_messag
   char small[MG__MP_MAX_BOUNDARY + 2], *b = small;
   int len = fields == 1 ? mg__http_header_param(ct, "boundary", &b, sizeof(small)) : 0;
   struct mg__mp_conn *mp = len > 0 ? (struct mg__mp_conn *) calloc(1, sizeof(*mp)) : NULL;
-  int ok = mp != NULL && mg__mp_init(&mp->parser, mg_mk_str_n(b, (size_t) len), NULL) == 0;
+  struct mg__mp_limits lim = {0, h->limits.mp_header, h->limits.mp_parts}; /* 0: default */
+  int ok = mp != NULL && mg__mp_init(&mp->parser, mg_mk_str_n(b, (size_t) len), &lim) == 0;
   if (b != small) free(b);
   if (!ok) {
     int status = len > 0 && mp == NULL ? 500 : 400;
@@ -176,6 +178,7 @@ size_t mg__mp_feed(struct mg_connection *c, struct mg__http *h, const char *data
   size_t off = 0;
   if (mp == NULL || mp->ended) return n;
   if (handler_closing(c) || h->phase == MG__HTTP_DRAIN) mp->stopped = 1;
+  mp->paused = 0;
   while (!mp->ended) {
     struct mg__mp_event ev;
     const char *at = off < n ? data + off : NULL;
@@ -200,7 +203,10 @@ size_t mg__mp_feed(struct mg_connection *c, struct mg__http *h, const char *data
          * handler takes nothing of is then dropped, or this would never end). */
         if (took == 0 && final) took = ev.data.len;
         off += used - (ev.data.len - took);
-        if (took < ev.data.len && !final) return off;
+        if (took < ev.data.len && !final) {
+          mp->paused = 1; /* offered again with more bytes, or on the next MG_EV_POLL */
+          return off;
+        }
         break;
       case MG__MP_PART_END:
         off += used;
@@ -224,6 +230,10 @@ void mg__mp_abort(struct mg_connection *c, struct mg__http *h) {
   if (h->mp != NULL && !h->mp->ended) end_request(c, h, -1);
 }
 
+int mg__mp_paused(const struct mg__http *h) {
+  return h->mp != NULL && h->mp->paused && !h->mp->ended;
+}
+
 #else /* !MG_ENABLE_HTTP_STREAMING_MULTIPART: multipart requests are ordinary ones */
 
 int mg__mp_begin(struct mg_connection *c, struct mg__http *h, struct http_message *hm) {
@@ -245,6 +255,11 @@ size_t mg__mp_feed(struct mg_connection *c, struct mg__http *h, const char *data
 void mg__mp_abort(struct mg_connection *c, struct mg__http *h) {
   (void) c;
   (void) h;
+}
+
+int mg__mp_paused(const struct mg__http *h) {
+  (void) h;
+  return 0;
 }
 
 #endif

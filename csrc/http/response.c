@@ -107,8 +107,10 @@ static int has_field(struct mg_str extra, const char *name) {
  * "close" when it is the last (RFC 9112 9.6), "keep-alive" for a persistent HTTP/1.0
  * one (which would otherwise be taken as closing). */
 static void out_connection(struct mg__out *o, struct mg_connection *nc, struct mg_str extra) {
-  const struct mg__http *h = mg__http_state(nc);
-  if (h == NULL || (h->flags & MG__H_CLIENT) || has_field(extra, "connection")) return;
+  struct mg__http *h = mg__http_state(nc);
+  if (h == NULL || (h->flags & MG__H_CLIENT)) return;
+  h->flags |= MG__H_ANSWER_BEGUN; /* a body timeout then closes instead of a second head */
+  if (has_field(extra, "connection")) return;
   if (h->flags & MG__H_REQ_LAST) {
     mg__out_str(o, "Connection: close\r\n");
   } else if (h->flags & MG__H_REQ_KEEP_10) {

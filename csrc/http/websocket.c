@@ -612,6 +612,22 @@ void mg__ws_client_reply(struct mg_connection *c, struct mg__http *h, struct htt
   if (c->recv_mbuf.len >= len) mbuf_remove(&c->recv_mbuf, len);
 }
 
+void mg__ws_handshake_expired(struct mg_connection *c, struct mg__http *h) {
+  struct http_message hm;
+  struct mg_str none = mg_mk_str_n("", 0);
+  memset(&hm, 0, sizeof(hm));
+  hm.message = hm.body = hm.method = hm.uri = hm.proto = none;
+  hm.resp_status_msg = hm.query_string = none;
+  h->ws.awaiting = 0;
+  free(h->ws.offered_protocols);
+  h->ws.offered_protocols = NULL;
+  if (c->err == 0) c->err = ETIMEDOUT; /* the handler can tell a timeout from a refusal */
+  mg__call(c, c->handler, MG_EV_WEBSOCKET_HANDSHAKE_DONE, &hm);
+  mg__mark_closing(c, ETIMEDOUT);
+  h->phase = MG__HTTP_DRAIN;
+  c->recv_mbuf.len = 0;
+}
+
 static struct mg_str str_or_empty(const char *s) {
   return mg_mk_str_n(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
 }

@@ -764,10 +764,33 @@ struct mg_http_limits {
   unsigned int ws_close_ms; /* wait for the peer's Close after ours; default 5000 */
   int ws_deflate;           /* permessage-deflate: a server accepts it when offered, a
                                client offers it; default 1, 0 off */
+  /* Streaming multipart (a server's MG_EV_HTTP_PART_* requests; not used by the parser).
+   * Both inclusive; 0 means the default. The boundary's 1..70 characters are an RFC 2046
+   * rule, not a setting. */
+  size_t mp_header; /* bytes of one part's header section, with its CRLFs and the empty
+                       line; default 8192 (413) */
+  size_t mp_parts;  /* parts of one body; default 1000 (the 1001st -> 413) */
+  /* Timeouts of a connection, in milliseconds; 0 turns one off. Checked against the
+   * manager's clock of the poll iteration (mgr->now), and the manager's wait is cut
+   * short so that a deadline is not overslept (c->wake_at). See "Timeouts" below. */
+  unsigned int header_ms;       /* a request head, whole; default 30000 (408) */
+  unsigned int body_ms;         /* no byte of a body being read; default 30000 (408) */
+  unsigned int send_ms;         /* no write progress while output is queued; default
+                                   60000 (close) */
+  unsigned int idle_ms;         /* keep-alive: no request begun after an answer; default
+                                   75000 (quiet close) */
+  unsigned int max_requests;    /* requests per connection; default 1000 (the last one's
+                                   answer says Connection: close); 0 no limit */
+  unsigned int ws_handshake_ms; /* client: no 101 after the upgrade request; default
+                                   30000 (MG_EV_WEBSOCKET_HANDSHAKE_DONE with resp_code 0,
+                                   then close) */
 };
 
-#define MG_HTTP_LIMITS_DEFAULT \
-  { 8192, 32768, 100, 8192, 1048576, 1048576, 1024, 20000, 5000, 1 }
+#define MG_HTTP_LIMITS_DEFAULT                                                      \
+  {                                                                                 \
+    8192, 32768, 100, 8192, 1048576, 1048576, 1024, 20000, 5000, 1, 8192, 1000, 30000, \
+        30000, 60000, 75000, 1000, 30000                                            \
+  }
 
 /* The default limits (MG_HTTP_LIMITS_DEFAULT, which DESIGN "Defaults" lists). */
 struct mg_http_limits mg_http_default_limits(void);
@@ -1072,6 +1095,40 @@ void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
  * than 101 are skipped. A response without Content-Length or chunked coding runs until
  * the server closes, and is delivered as MG_EV_HTTP_REPLY when it does; a response cut
  * short by a close is not delivered (the handler gets MG_EV_CLOSE only).
+ *
+ * Timeouts (struct mg_http_limits; a listener passes its own to the connections it
+ * accepts; mgio extension, Mongoose 6 had none). Each is measured on the manager's
+ * clock of the poll iteration (mgr->now), so it fires in the first iteration at or
+ * after its deadline; the manager's wait never sleeps past one (c->wake_at).
+ * - header_ms, server: the time to receive a whole request head. For the first request
+ *   it counts from the accept; for each later one (keep-alive) from its first byte
+ *   (until then idle_ms applies), and not while an earlier answer is still owed (its
+ *   handler answers later, a chunked answer is open, a file is being sent).
+ *   Expired: "408 Request Timeout" with Connection: close, then the lingering close.
+ *   Client: the time from queueing a request (output on a connection that waits for
+ *   no reply) to the reply's complete head; expired: closed (err ETIMEDOUT) with no
+ *   reply event.
+ * - body_ms, both sides: while a body is being read, the longest time without one of
+ *   its bytes (not counted while reading is paused because recv_mbuf is at
+ *   recv_mbuf_limit). Expired, server: 408 with Connection: close when nothing of the
+ *   answer was queued yet (no head sent by mg_send_head or a helper, no earlier answer
+ *   owed), else closed; a streaming multipart handler gets PART_END(-1) and
+ *   REQUEST_END(-1) first. Client: closed (err ETIMEDOUT), no reply event.
+ * - send_ms, both sides and WebSocket: while output is queued, the longest time
+ *   without a byte of it leaving (a peer that does not read). Expired: closed at once
+ *   (err ETIMEDOUT), nothing more is sent.
+ * - idle_ms, server: after an answer has been sent whole, the longest wait for the
+ *   first byte of the next request. Expired: closed quietly (nothing sent; RFC 9112
+ *   9.5: a client retries an idempotent request that finds the connection closed).
+ * - max_requests, server: the max_requests-th request of a connection is its last: it
+ *   is answered as one without keep-alive (mg_send_head says Connection: close), and
+ *   the connection closes after the answer; later bytes are not parsed.
+ * - ws_handshake_ms, client: from sending the upgrade request to a complete 101.
+ *   Expired: MG_EV_WEBSOCKET_HANDSHAKE_DONE with an empty message whose resp_code is
+ *   0, then the connection closes (err ETIMEDOUT).
+ * - ws_ping_ms and ws_close_ms: see the WebSocket section.
+ * The connection cap (mgr->max_connections, MG_MAX_CONNECTIONS) is the manager's: a
+ * connection accepted over it is closed at once, before any event.
  * ---------------------------------------------------------------------------------- */
 
 #define MG_EV_HTTP_REQUEST 100 /* struct http_message *: a complete request (server) */
@@ -1188,8 +1245,10 @@ struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handle
  *   part and REQUEST_END); the library never touches it.
  * - num_data_consumed: preset to data.len in PART_DATA. A handler that takes only k
  *   bytes sets it to k: the other bytes are offered again, with the data that follows,
- *   when more of the body arrives - or at once when the body is complete (the handler
- *   must then take something each time: an offer it takes nothing of is dropped).
+ *   when more of the body arrives, or on the next MG_EV_POLL (once per poll iteration,
+ *   so a handler that paused gets them without the peer sending more) - or at once
+ *   when the body is complete (the handler must then take something each time: an
+ *   offer it takes nothing of is dropped).
  *   Unconsumed bytes stay in recv_mbuf and count against the body limit (413).
  *
  * Parsing (DESIGN "Fixes" 5): the delimiter is CRLF "--" boundary followed by optional
@@ -1210,9 +1269,9 @@ struct mg_connection *mg_connect_http_method(struct mg_mgr *mgr, mg_event_handle
  *   400 before any event (Mongoose 6 closed silently, or crashed: CVE-2017-7185);
  * - malformed body, LF-only line ends, a part without a name, or a body that ends
  *   without the close delimiter: 400;
- * - a part header section over 8 KiB, or a 1001st part: 413 (these limits and the
- *   boundary's are the defaults of proto/multipart.h; struct mg_http_limits has no
- *   field for them yet).
+ * - a part header section over mp_header bytes (default 8 KiB), or a part beyond
+ *   mp_parts (default 1000): 413 (struct mg_http_limits, mg_http_set_limits). The 70
+ *   characters of a boundary are RFC 2046's and fixed.
  * A connection that closes mid-stream gives PART_END(-1) (names kept) for an open part
  * and REQUEST_END(-1), before MG_EV_CLOSE.
  *

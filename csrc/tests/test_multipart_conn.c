@@ -33,6 +33,7 @@ static struct {
   int offers;          /* PART_DATA events */
   int parts;           /* PART_BEGIN events of the request */
   size_t bytes;        /* data bytes taken */
+  int take_nothing;    /* take nothing of this many PART_DATA offers first */
   int marker;
 } ep;
 
@@ -81,6 +82,10 @@ static void mp_endpoint(struct mg_connection *c, int ev, void *ev_data) {
       ep.offers++;
       if (ep.consume_max > 0 && mp->num_data_consumed > ep.consume_max)
         mp->num_data_consumed = ep.consume_max;
+      if (ep.take_nothing > 0) {
+        ep.take_nothing--;
+        mp->num_data_consumed = 0;
+      }
       ep_log(mp->data.p, mp->num_data_consumed);
       ep.bytes += mp->num_data_consumed;
       break;
@@ -632,4 +637,160 @@ TEST(multipart_file_upload_handler_safe_names) {
   rmdir(sub);
   rmdir(dir);
   CHECK(ok);
+}
+
+/* A body whose one part has a header section of exactly `size` bytes (CRLFs and the
+ * empty line included) and the data "data"; heap, *len its length. */
+static char *sized_header_body(size_t size, size_t *len) {
+  static const char cd[] = CD "name=a\r\n";
+  size_t fixed = sizeof(cd) - 1 + 7 + 4; /* "X-Pad: " and the two CRLFs */
+  char *body = (char *) malloc(size + 64);
+  if (body == NULL || size < fixed) abort();
+  size_t n = (size_t) snprintf(body, 64, "--XyZ\r\n%sX-Pad: ", cd);
+  memset(body + n, 'x', size - fixed);
+  n += size - fixed;
+  memcpy(body + n, "\r\n\r\ndata\r\n--XyZ--", 17);
+  *len = n + 17;
+  return body;
+}
+
+/* Sends a multipart request whose part header section is `size` bytes; waits for the
+ * answer, or when `refused` for the close after it. */
+static void send_sized_header(struct srv *s, size_t size, int refused, int *closed) {
+  size_t blen, len;
+  char *body = sized_header_body(size, &blen);
+  char *req = request(NULL, body, blen, 0, &len);
+  ep_reset();
+  exchange(s, req, len, 0, refused ? 2 : 1, closed);
+  free(req);
+  free(body);
+}
+
+/* Sends a multipart request with `parts` empty parts; waits as send_sized_header. */
+static void send_parts(struct srv *s, size_t parts, int refused, int *closed) {
+  static const char part[] = "--XyZ\r\n" CD "name=p\r\n\r\n\r\n";
+  size_t plen = sizeof(part) - 1, len;
+  char *body = (char *) malloc(parts * plen + 8);
+  if (body == NULL) abort();
+  for (size_t i = 0; i < parts; i++) memcpy(body + i * plen, part, plen);
+  memcpy(body + parts * plen, "--XyZ--", 7);
+  char *req = request(NULL, body, parts * plen + 7, 0, &len);
+  ep_reset();
+  exchange(s, req, len, 0, refused ? 2 : 1, closed);
+  free(req);
+  free(body);
+}
+
+static int ok_with(const char *counts) {
+  return strncmp(resp, "HTTP/1.1 200 ", 13) == 0 && strstr(resp, counts) != NULL;
+}
+
+static int refused_413(int closed) {
+  return strncmp(resp, "HTTP/1.1 413 ", 13) == 0 && strstr(resp, "Connection: close") &&
+         closed;
+}
+
+/* mp_header and mp_parts from mg_http_set_limits: at and below pass, above is 413. */
+TEST(multipart_conn_configured_limits_below_at_above) {
+  struct srv s;
+  int closed;
+  CHECK(start(&s) == 0);
+  struct mg_http_limits lim = mg_http_default_limits();
+  CHECK(lim.mp_header == 8192 && lim.mp_parts == 1000);
+  send_sized_header(&s, 8192, 0, &closed); /* the defaults first */
+  CHECK(ok_with("parts=1 bytes=4"));
+  send_sized_header(&s, 8193, 1, &closed);
+  CHECK(refused_413(closed) && strcmp(ep.log, "ME-1X") == 0);
+  lim.mp_header = 100;
+  lim.mp_parts = 3;
+  mg_http_set_limits(s.lc, &lim);
+  send_sized_header(&s, 99, 0, &closed);
+  CHECK(ok_with("parts=1 bytes=4"));
+  send_sized_header(&s, 100, 0, &closed);
+  CHECK(ok_with("parts=1 bytes=4"));
+  send_sized_header(&s, 101, 1, &closed);
+  CHECK(refused_413(closed) && strcmp(ep.log, "ME-1X") == 0);
+  send_parts(&s, 2, 0, &closed);
+  CHECK(ok_with("parts=2 bytes=0"));
+  send_parts(&s, 3, 0, &closed);
+  CHECK(ok_with("parts=3 bytes=0"));
+  send_parts(&s, 4, 1, &closed);
+  CHECK(refused_413(closed) && ep.parts == 3 && strstr(ep.log, "$0{p|}$-1E-1X") != NULL);
+  CHECK(serves_fresh_connection(&s));
+  srv_stop(&s);
+}
+
+/* The head and the first data of a body that announces more than it sends. */
+static const char partial_body[] = "--XyZ\r\n" CD "name=a\r\n\r\nhello world";
+
+static int send_partial(struct srv *s) {
+  size_t len;
+  char *req = request(NULL, partial_body, sizeof(partial_body) - 1, 0, &len);
+  char *cl = strstr(req, "Content-Length: ");
+  if (cl == NULL) abort();
+  memcpy(cl + 16, "99", 2); /* announce more; the digits have the same width */
+  int fd = peer_connect(s);
+  if (fd >= 0) peer_send(s, fd, req, len, 0);
+  free(req);
+  return fd;
+}
+
+/* Data a handler left is offered again on MG_EV_POLL, without more bytes arriving. */
+TEST(multipart_conn_unconsumed_data_reoffered_on_poll) {
+  struct srv s;
+  CHECK(sizeof(partial_body) - 1 < 100);
+  CHECK(start(&s) == 0);
+  ep.take_nothing = 1;
+  int fd = send_partial(&s);
+  CHECK(fd >= 0);
+  double t0 = mg_time();
+  while (ep.bytes < 11 && mg_time() < t0 + 3) mg_mgr_poll(&s.mgr, 20);
+  CHECK(ep.offers == 2 && ep.bytes == 11);
+  CHECK(strcmp(ep.log, "M{a|}hello world") == 0);
+  close(fd);
+  srv_poll(&s, 3);
+  CHECK(strcmp(ep.log, "M{a|}hello world$-1E-1X") == 0);
+  CHECK(serves_fresh_connection(&s));
+  srv_stop(&s);
+}
+
+/* A handler that keeps taking nothing gets one offer per poll iteration: the manager
+ * still sleeps in its wait (no busy loop). */
+TEST(multipart_conn_paused_handler_costs_no_busy_loop) {
+  struct srv s;
+  CHECK(start(&s) == 0);
+  ep.take_nothing = 1 << 30;
+  int fd = send_partial(&s);
+  CHECK(fd >= 0);
+  int before = ep.offers;
+  double t0 = mg_time();
+  for (int i = 0; i < 5; i++) mg_mgr_poll(&s.mgr, 40);
+  double took = mg_time() - t0;
+  CHECK(took >= 0.15);
+  CHECK(ep.offers - before >= 5 && ep.offers - before <= 7);
+  CHECK(ep.bytes == 0);
+  close(fd);
+  srv_poll(&s, 3);
+  srv_stop(&s);
+}
+
+/* A stalled multipart body: 408, and the handler's stream ends with status -1. */
+TEST(multipart_conn_body_timeout_408) {
+  struct srv s;
+  CHECK(start(&s) == 0);
+  struct mg_http_limits lim = mg_http_default_limits();
+  lim.body_ms = 150;
+  mg_http_set_limits(s.lc, &lim);
+  double t0 = mg_time();
+  int fd = send_partial(&s), closed;
+  CHECK(fd >= 0);
+  peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
+  double took = mg_time() - t0;
+  close(fd);
+  srv_poll(&s, 3);
+  CHECK(strncmp(resp, "HTTP/1.1 408 ", 13) == 0 && closed);
+  CHECK(took >= 0.14 && took < 3);
+  CHECK(strcmp(ep.log, "M{a|}hello world$-1E-1X") == 0);
+  CHECK(serves_fresh_connection(&s));
+  srv_stop(&s);
 }

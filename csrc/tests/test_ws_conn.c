@@ -461,3 +461,46 @@ TEST(ws_handler_selects_protocol) {
   }
   srv_stop(&s);
 }
+
+/* Starts the closing handshake when a message arrives. */
+static void closing_handler(struct mg_connection *c, int ev, void *ev_data) {
+  if (ev == MG_EV_WEBSOCKET_FRAME) {
+    mg_send_websocket_frame(c, WEBSOCKET_OP_CLOSE, "\x03\xe8", 2);
+    return;
+  }
+  ws_echo(c, ev, ev_data);
+}
+
+/* After our Close, a peer that never answers is closed after ws_close_ms; one that
+ * answers in time gets the ordinary close. */
+TEST(ws_close_timeout_closes_a_silent_peer) {
+  struct srv s;
+  CHECK(start(&s) == 0);
+  s.lc->handler = closing_handler;
+  struct mg_http_limits lim = mg_http_default_limits();
+  lim.ws_close_ms = 150;
+  mg_http_set_limits(s.lc, &lim);
+  unsigned char out[64];
+  size_t n = frame(out, MG__WS_FIN | WEBSOCKET_OP_TEXT, "bye", 3);
+  for (int answer = 0; answer < 2; answer++) {
+    int fd = ws_open(&s), closed;
+    CHECK(fd >= 0);
+    peer_send(&s, fd, out, n, 0);
+    double t0 = mg_time();
+    size_t got = read_frames(&s, fd, 4, &closed);
+    CHECK(close_code(got) == 1000);
+    if (answer) {
+      unsigned char reply[16];
+      size_t m = frame(reply, MG__WS_FIN | WEBSOCKET_OP_CLOSE, "\x03\xe8", 2);
+      peer_send(&s, fd, reply, m, 0);
+    }
+    read_frames(&s, fd, sizeof(in), &closed);
+    double took = mg_time() - t0;
+    close(fd);
+    for (int i = 0; i < 100 && wl.closes < answer + 1; i++) mg_mgr_poll(&s.mgr, 10);
+    CHECK(closed && wl.closes == answer + 1);
+    if (answer) CHECK(took < 0.13); /* the peer's Close ended the wait */
+    if (!answer) CHECK(took >= 0.12 && took < 3);
+  }
+  srv_stop(&s);
+}
