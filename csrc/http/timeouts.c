@@ -57,6 +57,7 @@ static void track_server_head(struct mg_connection *c, struct mg__http *h, doubl
 
 void mg__http_track(struct mg_connection *c, struct mg__http *h, int ev) {
   double now = c->mgr->now;
+  if (c->flags & MG_F_LISTENING) return; /* a listener only hands its limits on */
   if (ev == MG_EV_SEND) h->flags |= MG__H_SENT;
   if (c->send_mbuf.len == 0) {
     h->send_since = 0;
