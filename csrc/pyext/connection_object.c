@@ -5,6 +5,7 @@
  */
 #include "pyext.h"
 
+#include <limits.h>
 #include <arpa/inet.h>
 
 /* Flags Python code may change, as a C user handler may (net/internal.h keeps the
@@ -582,7 +583,7 @@ static PyObject *Connection_get_is_websocket(ConnectionObject *co, void *closure
 
 /* ---- limits ------------------------------------------------------------------------ */
 
-enum { LIM_SIZE, LIM_SECONDS, LIM_BOOL };
+enum { LIM_SIZE, LIM_SECONDS, LIM_BOOL, LIM_COUNT };
 
 static const struct {
   const char *name;
@@ -599,6 +600,14 @@ static const struct {
     {"ws_ping_interval", offsetof(struct mg_http_limits, ws_ping_ms), LIM_SECONDS},
     {"ws_close_timeout", offsetof(struct mg_http_limits, ws_close_ms), LIM_SECONDS},
     {"ws_deflate", offsetof(struct mg_http_limits, ws_deflate), LIM_BOOL},
+    {"multipart_max_header", offsetof(struct mg_http_limits, mp_header), LIM_SIZE},
+    {"multipart_max_parts", offsetof(struct mg_http_limits, mp_parts), LIM_SIZE},
+    {"header_timeout", offsetof(struct mg_http_limits, header_ms), LIM_SECONDS},
+    {"body_timeout", offsetof(struct mg_http_limits, body_ms), LIM_SECONDS},
+    {"send_timeout", offsetof(struct mg_http_limits, send_ms), LIM_SECONDS},
+    {"keep_alive_timeout", offsetof(struct mg_http_limits, idle_ms), LIM_SECONDS},
+    {"max_requests", offsetof(struct mg_http_limits, max_requests), LIM_COUNT},
+    {"ws_handshake_timeout", offsetof(struct mg_http_limits, ws_handshake_ms), LIM_SECONDS},
 };
 #define N_LIMIT_FIELDS (sizeof(limit_fields) / sizeof(limit_fields[0]))
 
@@ -617,12 +626,50 @@ static PyObject *Connection_get_limits(ConnectionObject *co, void *closure) {
       v = PyLong_FromSize_t(*(const size_t *) at);
     else if (limit_fields[i].kind == LIM_SECONDS)
       v = PyFloat_FromDouble(*(const unsigned int *) at / 1000.0);
+    else if (limit_fields[i].kind == LIM_COUNT)
+      v = PyLong_FromUnsignedLong(*(const unsigned int *) at);
     else
       v = PyBool_FromLong(*(const int *) at != 0);
     if (v == NULL || PyDict_SetItemString(d, limit_fields[i].name, v) < 0) Py_CLEAR(d);
     Py_XDECREF(v);
   }
   return d;
+}
+
+/* Limits that 0 would not switch off: at least 1 (the C layer takes 0 as the default
+ * for the multipart ones, which `limits` would misreport). */
+static int positive_only(const char *name) {
+  return strcmp(name, "ws_max_fragments") == 0 || strcmp(name, "multipart_max_header") == 0 ||
+         strcmp(name, "multipart_max_parts") == 0;
+}
+
+/* Stores the int `value` into the size_t (LIM_SIZE) or unsigned int (LIM_COUNT) at
+ * `at`; 0, or -1 with an exception. */
+static int set_limit_int(const char *name, PyObject *value, int kind, char *at) {
+  if (!PyLong_Check(value) || PyBool_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "%s must be an int", name);
+    return -1;
+  }
+  size_t v = PyLong_AsSize_t(value);
+  if (v == (size_t) -1 && PyErr_Occurred()) {
+    if (PyErr_ExceptionMatches(PyExc_OverflowError))
+      PyErr_Format(PyExc_ValueError, "%s must be a size >= 0", name);
+    return -1;
+  }
+  if (v == 0 && positive_only(name)) {
+    PyErr_Format(PyExc_ValueError, "%s must be >= 1", name);
+    return -1;
+  }
+  if (kind == LIM_COUNT) {
+    if (v > UINT_MAX) {
+      PyErr_Format(PyExc_ValueError, "%s must be at most %u", name, UINT_MAX);
+      return -1;
+    }
+    *(unsigned int *) at = (unsigned int) v;
+  } else {
+    *(size_t *) at = v;
+  }
+  return 0;
 }
 
 static PyObject *Connection_set_limits(ConnectionObject *co, PyObject *args, PyObject *kwargs) {
@@ -643,18 +690,8 @@ static PyObject *Connection_set_limits(ConnectionObject *co, PyObject *args, PyO
       return PyErr_Format(PyExc_TypeError, "set_limits() got an unexpected keyword argument %R",
                           key);
     char *at = (char *) &lim + limit_fields[i].offset;
-    if (limit_fields[i].kind == LIM_SIZE) {
-      if (!PyLong_Check(value) || PyBool_Check(value))
-        return PyErr_Format(PyExc_TypeError, "%s must be an int", name);
-      size_t v = PyLong_AsSize_t(value);
-      if (v == (size_t) -1 && PyErr_Occurred()) {
-        if (PyErr_ExceptionMatches(PyExc_OverflowError))
-          PyErr_Format(PyExc_ValueError, "%s must be a size >= 0", name);
-        return NULL;
-      }
-      if (v == 0 && strcmp(name, "ws_max_fragments") == 0)
-        return PyErr_Format(PyExc_ValueError, "ws_max_fragments must be >= 1");
-      *(size_t *) at = v;
+    if (limit_fields[i].kind == LIM_SIZE || limit_fields[i].kind == LIM_COUNT) {
+      if (set_limit_int(name, value, limit_fields[i].kind, at) < 0) return NULL;
     } else if (limit_fields[i].kind == LIM_SECONDS) {
       double v = value == Py_None ? 0.0 : PyFloat_AsDouble(value);
       if (v == -1.0 && PyErr_Occurred()) return NULL;
@@ -1061,6 +1098,13 @@ static PyMethodDef Connection_methods[] = {
      "(seconds without input before a Ping; 20.0; 0 off), ws_close_timeout (seconds to "
      "wait for the peer's Close after ours; 5.0), ws_deflate (accept permessage-deflate "
      "in the upgrades that follow; True; a client chooses with connect_ws(deflate=)). "
+     "Multipart: multipart_max_header (bytes of one part's header section; 8192; more "
+     "-> 413), multipart_max_parts (1000; more -> 413). Timeouts in seconds, 0 or None "
+     "off: header_timeout (a request head, whole; 30.0; 408), body_timeout (no byte of "
+     "a body being read; 30.0; 408 or close), send_timeout (no output leaving while "
+     "some is queued; 60.0; close), keep_alive_timeout (no next request; 75.0; quiet "
+     "close), ws_handshake_timeout (client: no 101; 30.0). max_requests (per "
+     "connection; 1000, 0 no limit; the last answer says Connection: close). "
      "ValueError when the connection does not speak HTTP."},
     {"set_timer", (PyCFunction) Connection_set_timer, METH_O,
      "set_timer($self, when, /)\n--\n\nArm the one-shot EV_TIMER at the absolute time `when` "

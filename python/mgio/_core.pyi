@@ -190,6 +190,14 @@ class Limits(TypedDict):
     ws_ping_interval: float
     ws_close_timeout: float
     ws_deflate: bool
+    multipart_max_header: int
+    multipart_max_parts: int
+    header_timeout: float
+    body_timeout: float
+    send_timeout: float
+    keep_alive_timeout: float
+    max_requests: int
+    ws_handshake_timeout: float
 
 @final
 class Connection:
@@ -245,9 +253,19 @@ class Connection:
         ws_ping_interval: float = ...,
         ws_close_timeout: float = ...,
         ws_deflate: bool = ...,
+        multipart_max_header: int = ...,
+        multipart_max_parts: int = ...,
+        header_timeout: float | None = ...,
+        body_timeout: float | None = ...,
+        send_timeout: float | None = ...,
+        keep_alive_timeout: float | None = ...,
+        max_requests: int = ...,
+        ws_handshake_timeout: float | None = ...,
     ) -> None:
         """Change the limits of an HTTP connection or listener; keywords left out keep
-        their value. ValueError when it does not speak HTTP."""
+        their value (timeouts in seconds, 0 or None off; see docs/limits.md). A
+        listener passes them to the connections it accepts afterwards. ValueError when
+        it does not speak HTTP."""
     def send_ws(
         self, data: Buffer | str | WebSocketMessage, op: int | None = None, *, fin: bool = True
     ) -> None:

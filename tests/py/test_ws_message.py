@@ -414,6 +414,14 @@ def test_limits_defaults_and_changes(mgr):
         "ws_ping_interval": 20.0,
         "ws_close_timeout": 5.0,
         "ws_deflate": True,
+        "multipart_max_header": 8192,
+        "multipart_max_parts": 1000,
+        "header_timeout": 30.0,
+        "body_timeout": 30.0,
+        "send_timeout": 60.0,
+        "keep_alive_timeout": 75.0,
+        "max_requests": 1000,
+        "ws_handshake_timeout": 30.0,
     }
     listener.set_limits(ws_max_message=10, ws_ping_interval=0.25, ws_deflate=False)
     lim = listener.limits
