@@ -983,6 +983,7 @@ def test_escape_stress_many_requests_some_kept(mgr):
         conn.reply(200, b"%d" % n)
 
     srv = mgr.bind("tcp://127.0.0.1:0", handler, http=True)
+    srv.set_limits(max_requests=0)  # all on one connection (the default ends it at 1000)
     total = 2000
     batch = b"".join(
         b"POST /%d HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%d" % (n, len(b"%d" % n), n)
