@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../base/ascii.h"
 #include "../net/internal.h"
 #include "auth.h"
 #include "http_internal.h"
@@ -92,13 +93,16 @@ void mg__mbuf_cut(struct mbuf *io, size_t off, size_t n) {
   io->len -= n;
 }
 
-/* Where the first "\r\n\r\n" at or after `from` starts, or io->len when there is none. */
+/* Where a head may end at or after `from`: the first line end followed by an empty line
+ * ("\n\r\n", or "\n\n" so that a head of bare-LF lines is judged, and refused, as soon
+ * as it is complete, whatever the reads), or io->len when there is none. */
 static size_t find_blank_line(const struct mbuf *io, size_t from) {
-  for (size_t i = from; i + 4 <= io->len; i++) {
-    const char *p = (const char *) memchr(io->buf + i, '\r', io->len - i);
+  for (size_t i = from; i + 1 < io->len; i++) {
+    const char *p = (const char *) memchr(io->buf + i, '\n', io->len - i);
     if (p == NULL) break;
     i = (size_t) (p - io->buf);
-    if (i + 4 <= io->len && memcmp(p, "\r\n\r\n", 4) == 0) return i;
+    if (i + 1 < io->len && p[1] == '\n') return i;
+    if (i + 2 < io->len && p[1] == '\r' && p[2] == '\n') return i;
   }
   return io->len;
 }
@@ -247,18 +251,35 @@ int mg__http_start_stream(struct mg_connection *c, const struct mg__http_stream 
 
 /* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host field, any request at most one,
  * and its value is a uri-host with an optional port (checked for its alphabet). */
+/* Whether `v` is uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2): an IP literal in
+ * brackets, or reg-name / IPv4 characters; then only digits after the colon. */
+static int host_value_ok(const struct mg_str *v) {
+  size_t i = 0;
+  if (v->len > 0 && v->p[0] == '[') {
+    for (i = 1; i < v->len && v->p[i] != ']'; i++) {
+      unsigned char ch = (unsigned char) v->p[i];
+      if (mg__hex_value(ch) < 0 && ch != ':' && ch != '.') return 0;
+    }
+    if (i == v->len) return 0; /* no closing bracket */
+    i++;
+  } else {
+    for (; i < v->len && v->p[i] != ':'; i++) {
+      unsigned char ch = (unsigned char) v->p[i];
+      int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+      if (!alnum && (ch == 0 || strchr("-._~%!$&'()*+,;=", ch) == NULL)) return 0;
+    }
+  }
+  if (i < v->len && v->p[i++] != ':') return 0;
+  for (; i < v->len; i++)
+    if (v->p[i] < '0' || v->p[i] > '9') return 0;
+  return 1;
+}
+
 static int host_ok(const struct http_message *hm) {
   size_t count = 0;
   for (size_t i = 0; i < hm->num_headers; i++) {
     if (mg_vcasecmp(&hm->header_names[i], "host") != 0) continue;
-    if (++count > 1) return 0;
-    const struct mg_str *v = &hm->header_values[i];
-    for (size_t k = 0; k < v->len; k++) {
-      unsigned char ch = (unsigned char) v->p[k];
-      int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-               (ch >= '0' && ch <= '9') || strchr("-._~%!$&'()*+,;=:[]", ch) != NULL;
-      if (!ok || ch == 0) return 0;
-    }
+    if (++count > 1 || !host_value_ok(&hm->header_values[i])) return 0;
   }
   return count == 1 || (count == 0 && hm->http_minor == 0);
 }

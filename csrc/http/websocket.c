@@ -444,15 +444,26 @@ int mg__ws_is_upgrade(const struct http_message *hm) {
 }
 
 /* 0 when `hm` is a valid upgrade request (RFC 6455 4.2.1), else its status. */
+/* How many fields called `name` the request has. */
+static size_t field_count(const struct http_message *hm, const char *name) {
+  size_t n = 0;
+  for (size_t i = 0; i < hm->num_headers; i++)
+    if (mg_vcasecmp(&hm->header_names[i], name) == 0) n++;
+  return n;
+}
+
 static int upgrade_status(struct http_message *hm) {
   struct mg_str *key = mg_get_http_header(hm, "Sec-WebSocket-Key");
   struct mg_str *version = mg_get_http_header(hm, "Sec-WebSocket-Version");
+  /* RFC 6455 11.3.1: the key MUST NOT be repeated (the combined value is no key) */
   if (mg_vcmp(&hm->method, "GET") != 0 || hm->http_minor < 1 ||
       !(hm->flags & MG_HTTP_F_UPGRADE) ||
       !list_has(mg_get_http_header(hm, "Upgrade"), "websocket") || key == NULL ||
-      !mg__ws_key_ok(*key) || version == NULL || hm->content_length != 0)
+      !mg__ws_key_ok(*key) || field_count(hm, "Sec-WebSocket-Key") > 1 || version == NULL ||
+      hm->content_length != 0)
     return 400;
-  return mg_vcmp(version, "13") == 0 ? 0 : 426;
+  /* repeated version fields combine into a list ("13, 8"), which is not 13 */
+  return mg_vcmp(version, "13") == 0 && field_count(hm, "Sec-WebSocket-Version") == 1 ? 0 : 426;
 }
 
 /* The first subprotocol the client offers (a token), or an empty string. */

@@ -154,7 +154,8 @@ static void skip_ows(const char *v, size_t n, size_t *i) {
 static int parse_disposition(const char *v, size_t n, struct mg__mp_event *ev) {
   size_t i = 0;
   while (i < n && is_tchar((unsigned char) v[i])) i++;
-  if (i == 0) return -MG__MP_EDISPOSITION;
+  /* RFC 7578 4.2: the disposition type of a form's part MUST be form-data */
+  if (!name_is(v, i, "form-data")) return -MG__MP_EDISPOSITION;
   for (;;) {
     skip_ows(v, n, &i);
     if (i == n) return 0;

@@ -241,8 +241,9 @@ static const struct vec vecs[] = {
     {"b", "--b\r\n" CD "name=\"a\\\"b\"; filename=\"c\\\\d\\e\"\r\n\r\n\r\n--b--",
      "{a\"b|c\\d\\e|~}$."},
     {"b", "--b\r\n" CD "name=\"a;b=c\" ; filename = \"x y\" ;\r\n\r\n\r\n--b--", "{a;b=c|x y|~}$."},
-    {"b", "--b\r\nCONTENT-disposition:attachment;NAME=n;FileName=f;other=\"x\";\r\n\r\n\r\n--b--",
+    {"b", "--b\r\nCONTENT-disposition:Form-Data;NAME=n;FileName=f;other=\"x\";\r\n\r\n\r\n--b--",
      "{n|f|~}$."},
+    {"b", "--b\r\nContent-Disposition: attachment; name=n\r\n\r\n\r\n--b--", DISP},
     {"b", "--b\r\n" CD "filename*=UTF-8''a%20b; name=\"\xc3\xa9\"\r\n\r\n\r\n--b--",
      "{\xc3\xa9|~|~}$."},
     {"b", "--b\r\nContent-Type:  text/x \t\r\nX-Other: 1\r\n" CD "name=a\r\n\r\n\r\n--b--",
@@ -552,10 +553,7 @@ static int model_disposition(const char *v, size_t n, struct mg_str *name, struc
     while (a < z && (v[a] == ' ' || v[a] == '\t')) a++;
     while (z > a && (v[z - 1] == ' ' || v[z - 1] == '\t')) z--;
     if (first) {
-      for (i = a; i < z; i++) {
-        if (!tchar((unsigned char) v[i])) return 6;
-      }
-      if (a == z) return 6;
+      if (z - a != 9 || mg_ncasecmp(v + a, "form-data", 9) != 0) return 6; /* RFC 7578 4.2 */
       first = 0;
     } else if (a < z) {
       size_t eq = a;
@@ -721,7 +719,7 @@ TEST(multipart_random_bodies_match_model) {
       CD "name=a\r\n\r\n",
       CD "name=\"q\\\"\"; filename=\"f\\\\\"\r\nContent-Type: t/x\r\n\r\n",
       "Content-Type: a\r\n" CD "name=\"\"; filename=\"\"\r\n\r\n",
-      "content-disposition:attachment;name=z;;\r\nX: y\r\n\r\n",
+      "content-disposition:form-data;name=z;;\r\nX: y\r\n\r\n",
       CD "name=\"a;b\" ; FILENAME = \"c d\"\r\n\r\n",
       CD "filename=x\r\n\r\n",
       CD "name=\"a\r\n\r\n",

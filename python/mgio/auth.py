@@ -93,12 +93,20 @@ def htdigest_line(user: str, realm: str, password: str) -> str:
 
 def _parse_list(text: str, pos: int, limits: Mapping[str, int]) -> dict[str, str] | None:
     """Parses ``name=value`` pairs (token or quoted-string values) separated by commas from
-    text[pos:]; None when malformed, a name repeats, or a value is over its limit."""
+    text[pos:], empty elements ignored; None when malformed, empty, a name repeats, or a
+    value is over its limit."""
     params: dict[str, str] = {}
     n = len(text)
+    empty = 0
     while True:
-        while pos < n and text[pos] in " \t":
+        # empty list elements (", ," or a trailing comma) are ignored (RFC 9110 5.6.1.2)
+        while pos < n and text[pos] in " \t,":
+            empty += text[pos] == ","
             pos += 1
+        if empty > _MAX_PARAMS:
+            return None
+        if pos >= n:
+            return params or None
         start = pos
         while pos < n and text[pos] in _TOKEN_CHARS:
             pos += 1
@@ -151,7 +159,6 @@ def _parse_list(text: str, pos: int, limits: Mapping[str, int]) -> dict[str, str
             return params
         if text[pos] != ",":
             return None
-        pos += 1
 
 
 def parse_digest_params(value: str) -> dict[str, str] | None:

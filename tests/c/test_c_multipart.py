@@ -130,7 +130,7 @@ def model_unquote(v: bytes) -> bytes:
 
 def model_disposition(v: bytes):
     m = re.match(TOKEN, v)
-    if not m:
+    if not m or m.group(0).lower() != b"form-data":  # RFC 7578 4.2
         raise Malformed("disposition")
     pos, found = m.end(), {}
     while True:

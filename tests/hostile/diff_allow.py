@@ -81,6 +81,8 @@ ALLOWED: dict[str, tuple[str, str, str]] = {
     "host-with-slash": (REJECT, ACCEPT, HOST_VALUE),
     "host-with-userinfo": (REJECT, ACCEPT, HOST_VALUE),
     "host-list": (REJECT, ACCEPT, HOST_VALUE),
+    "host-port-not-digits": (REJECT, ACCEPT, HOST_VALUE),
+    "host-ipv6-unclosed": (REJECT, ACCEPT, HOST_VALUE),
     "value-escape-control": (REJECT, ACCEPT, CONTROL_IN_VALUE),
     "value-backspace": (REJECT, ACCEPT, CONTROL_IN_VALUE),
     "obs-fold-space": (REJECT, ACCEPT, OBS_FOLD),
