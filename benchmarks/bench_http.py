@@ -89,6 +89,7 @@ def serve_mgio(announce: Callable[[int], None]) -> None:
 
     mgr = mgio.Manager()
     listener = mgr.bind(f"{HOST}:0", Hello(), http=True)
+    listener.set_limits(max_requests=0)  # kept for the whole run, like every server here
     announce(listener.local_address[1])
     mgr.run()
 

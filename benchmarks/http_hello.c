@@ -51,6 +51,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   mg_set_protocol_http_websocket(listener);
+  /* every server keeps its connections for the whole run (nginx is configured alike) */
+  struct mg_http_limits limits = mg_http_default_limits();
+  limits.max_requests = 0;
+  if (mg_http_set_limits(listener, &limits) != 0) {
+    fprintf(stderr, "http_hello: mg_http_set_limits failed\n");
+    return 1;
+  }
   memset(&sa, 0, sizeof(sa));
   if (getsockname((int) listener->sock, (struct sockaddr *) &sa, &len) == 0) {
     if (sa.ss_family == AF_INET) port = ntohs(((struct sockaddr_in *) &sa)->sin_port);
