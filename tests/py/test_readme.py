@@ -9,6 +9,17 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
+def run_test_functions(namespace: dict[str, object]) -> None:
+    """A block that shows a pytest test (with the plugin's mgio_server fixture) is run
+    as that test would be: with a started mgio.testing.Server, checked at the end."""
+    import mgio.testing
+
+    for name, func in namespace.items():
+        if name.startswith("test_") and callable(func):
+            with mgio.testing.Server() as server:
+                func(server)
+
+
 def test_readme_python_examples_run(capsys):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) >= 2
@@ -20,7 +31,9 @@ def test_readme_python_examples_run(capsys):
     signal.alarm(10)
     try:
         for code in blocks:
-            exec(compile(code, str(README), "exec"), {})
+            namespace: dict[str, object] = {}
+            exec(compile(code, str(README), "exec"), namespace)
+            run_test_functions(namespace)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -29,3 +42,4 @@ def test_readme_python_examples_run(capsys):
     assert "200 b'hello, mgio'" in out  # the HTTP example
     assert "hello, websocket\n" in out  # the WebSocket example
     assert "ping?\n" in out  # the asyncio WebSocket example
+    assert "200 hello, aio\n" in out  # the asyncio HTTP example
