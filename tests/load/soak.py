@@ -50,6 +50,7 @@ class Outcome:
     errors: int = 0
     bytes_checked: int = 0
     latencies: list[float] = field(default_factory=list)
+    reconnects: int = 0  # connections the server ended after max_requests, reopened
     notes: list[str] = field(default_factory=list)
     fds_before: int = 0
     fds_after: int = 0
@@ -110,31 +111,55 @@ def load_server() -> Iterator[ServerProcess]:
 # ---- one HTTP exchange over asyncio streams --------------------------------------------
 
 
-async def read_response(reader: asyncio.StreamReader) -> bytes:
-    """The body of one Content-Length response (the load server sends no other kind)."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
+    """The body of one Content-Length response (the load server sends no other kind), and
+    whether the server ends the connection after it (Connection: close)."""
     head = await reader.readuntil(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 200 "):
         raise ValueError(f"unexpected answer {head[:40]!r}")
     length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
-    return await reader.readexactly(length)
+    closing = re.search(rb"(?i)\r\nconnection: *close\r\n", head) is not None
+    return await reader.readexactly(length), closing
 
 
-async def post_and_check(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                         rng: random.Random) -> int:
+class Client:
+    """A keep-alive connection to the load server that reconnects when the server ends it
+    (Connection: close after its max_requests), as browsers and HTTP libraries do."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reconnects = 0
+
+    async def exchange(self, request: bytes) -> bytes:
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await connect(self.port)
+        self.writer.write(request)
+        body, closing = await read_response(self.reader)
+        if closing:
+            self.close()
+            self.reconnects += 1
+        return body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            close_writer(self.writer)
+        self.reader = self.writer = None
+
+
+async def post_and_check(client: Client, rng: random.Random) -> int:
     """POST a random slice of POOL to /echo and check the SHA-256 answered; its size."""
     start = rng.randrange(len(POOL) - 16384)
     body = POOL[start : start + rng.randrange(16384)]
-    writer.write(b"POST /echo HTTP/1.1\r\nHost: load\r\nContent-Length: %d\r\n\r\n" % len(body)
-                 + body)
-    answer = await read_response(reader)
-    if answer != hashlib.sha256(body).hexdigest().encode():
+    head = b"POST /echo HTTP/1.1\r\nHost: load\r\nContent-Length: %d\r\n\r\n" % len(body)
+    if await client.exchange(head + body) != hashlib.sha256(body).hexdigest().encode():
         raise ValueError("corrupted echo digest")
     return len(body)
 
 
-async def get_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.write(b"GET / HTTP/1.1\r\nHost: load\r\n\r\n")
-    if await read_response(reader) != b"ok":
+async def get_ok(client: Client) -> None:
+    if await client.exchange(b"GET / HTTP/1.1\r\nHost: load\r\n\r\n") != b"ok":
         raise ValueError("wrong answer to GET /")
 
 
@@ -178,8 +203,9 @@ async def keepalive(port: int, out: Outcome, duration: float, clients: int = 100
 
     async def client(seed: int) -> None:
         rng = random.Random(seed)
+        conn = Client(port)
         try:
-            reader, writer = await connect(port)
+            conn.reader, conn.writer = await connect(port)
         except (OSError, asyncio.TimeoutError) as e:
             out.errors += 1
             out.notes.append(f"client {seed}: {e!r}")
@@ -189,7 +215,7 @@ async def keepalive(port: int, out: Outcome, duration: float, clients: int = 100
             await start.ready()
             while True:  # at least one exchange each, however short the duration
                 # (await first: `x += await f()` would read x before the await)
-                size = await asyncio.wait_for(post_and_check(reader, writer, rng), 30)
+                size = await asyncio.wait_for(post_and_check(conn, rng), 30)
                 out.bytes_checked += size
                 out.operations += 1
                 if not start.running():
@@ -198,7 +224,8 @@ async def keepalive(port: int, out: Outcome, duration: float, clients: int = 100
             out.errors += 1
             out.notes.append(f"client {seed}: {e!r}")
         finally:
-            close_writer(writer)
+            conn.close()
+            out.reconnects += conn.reconnects
 
     await asyncio.gather(*(client(i) for i in range(clients)))
 
@@ -220,11 +247,11 @@ async def slowloris(port: int, out: Outcome, duration: float, slow: int = 500,
             await asyncio.sleep(1)
 
     async def client() -> None:
-        reader, writer = await connect(port)
+        conn = Client(port)
         try:
             while time.monotonic() < deadline:
                 started = time.perf_counter()
-                await asyncio.wait_for(get_ok(reader, writer), 10)
+                await asyncio.wait_for(get_ok(conn), 10)
                 out.latencies.append(time.perf_counter() - started)
                 out.operations += 1
                 await asyncio.sleep(0.01)
@@ -232,7 +259,8 @@ async def slowloris(port: int, out: Outcome, duration: float, slow: int = 500,
             out.errors += 1
             out.notes.append(f"normal client: {e!r}")
         finally:
-            close_writer(writer)
+            conn.close()
+            out.reconnects += conn.reconnects
 
     await asyncio.gather(trickle(), *(client() for _ in range(normal)))
     still_open = sum(not w.is_closing() and not w.transport.is_closing() for w in held)
@@ -260,12 +288,12 @@ async def churn(port: int, out: Outcome, duration: float, total: int = 5000,
 
     for first in range(0, total, wave):
         await asyncio.gather(*(drop(i) for i in range(first, min(total, first + wave))))
-    reader, writer = await connect(port)  # and the server still serves
+    conn = Client(port)  # and the server still serves
     try:
-        size = await post_and_check(reader, writer, rng)
+        size = await post_and_check(conn, rng)
         out.bytes_checked += size
     finally:
-        close_writer(writer)
+        conn.close()
 
 
 async def websocket_soak(port: int, out: Outcome, duration: float, clients: int = 1000) -> None:
@@ -313,12 +341,11 @@ SCENARIOS: dict[str, Callable[..., Awaitable[None]]] = {
 
 async def trim(port: int) -> None:
     """Ask the server to hand free heap memory back (GET /trim) before RSS is read."""
-    reader, writer = await connect(port)
+    conn = Client(port)
     try:
-        writer.write(b"GET /trim HTTP/1.1\r\nHost: load\r\nConnection: close\r\n\r\n")
-        await read_response(reader)
+        await conn.exchange(b"GET /trim HTTP/1.1\r\nHost: load\r\nConnection: close\r\n\r\n")
     finally:
-        close_writer(writer)
+        conn.close()
 
 
 def run(name: str, server: ServerProcess, duration: float, **sizes: int) -> Outcome:
@@ -335,10 +362,11 @@ def run(name: str, server: ServerProcess, duration: float, **sizes: int) -> Outc
 
 
 def report(outcomes: list[Outcome], markdown: bool) -> str:
-    rows = [("scenario", "seconds", "operations", "errors", "MiB checked", "p50 ms", "p99 ms",
-             "fds before/after", "RSS KiB before/after")]
+    rows = [("scenario", "seconds", "operations", "errors", "reconnects", "MiB checked",
+             "p50 ms", "p99 ms", "fds before/after", "RSS KiB before/after")]
     for o in outcomes:
         rows.append((o.name, f"{o.seconds:.1f}", str(o.operations), str(o.errors),
+                     str(o.reconnects),
                      f"{o.bytes_checked / (1 << 20):.1f}",
                      f"{o.percentile(0.5) * 1000:.1f}" if o.latencies else "-",
                      f"{o.percentile(0.99) * 1000:.1f}" if o.latencies else "-",
