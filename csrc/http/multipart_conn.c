@@ -139,7 +139,7 @@ int mg__mp_begin(struct mg_connection *c, struct mg__http *h, struct http_messag
   struct mg_str *ct = NULL;
   size_t fields = 0;
   int multipart = 0;
-  if (h->flags & MG__H_CLIENT) return 0;
+  if ((h->flags & MG__H_CLIENT) || (c->flags & MG_F_NO_MULTIPART_STREAMING)) return 0;
   for (size_t i = 0; i < hm->num_headers; i++) {
     if (mg_vcasecmp(&hm->header_names[i], "content-type") != 0) continue;
     if (fields++ == 0) ct = &hm->header_values[i];

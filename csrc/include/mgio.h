@@ -446,6 +446,11 @@ typedef void (*mg_event_handler_t)(struct mg_connection *nc, int ev, void *ev_da
  * several processes (or managers) listen on one port and the kernel spreads the incoming
  * connections between them. mg_bind_opt fails where the system has no SO_REUSEPORT. */
 #define MG_F_REUSE_PORT (1 << 15)
+/* mgio extension, a connection flag (a listener passes it to the connections it accepts):
+ * multipart request bodies reach the handler whole, as MG_EV_HTTP_REQUEST within the
+ * buffered-body limit, as in a build without MG_ENABLE_HTTP_STREAMING_MULTIPART, instead
+ * of as MG_EV_HTTP_MULTIPART_REQUEST and MG_EV_HTTP_PART_* events. */
+#define MG_F_NO_MULTIPART_STREAMING (1 << 16)
 #define MG_F_USER_1 (1 << 20)
 #define MG_F_USER_2 (1 << 21)
 #define MG_F_USER_3 (1 << 22)

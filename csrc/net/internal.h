@@ -46,7 +46,7 @@ unsigned int mg__sa_len(const union socket_address *sa);
 #define MG__USER_MUTABLE_FLAGS                                                       \
   (MG_F_USER_1 | MG_F_USER_2 | MG_F_USER_3 | MG_F_USER_4 | MG_F_USER_5 | MG_F_USER_6 | \
    MG_F_WEBSOCKET_NO_DEFRAG | MG_F_SEND_AND_CLOSE | MG_F_CLOSE_IMMEDIATELY |          \
-   MG_F_IS_WEBSOCKET | MG_F_DELETE_CHUNK)
+   MG_F_IS_WEBSOCKET | MG_F_DELETE_CHUNK | MG_F_NO_MULTIPART_STREAMING)
 /* Flags honoured in opts.flags when a connection is created. */
 #define MG__CREATION_FLAGS                                                           \
   (MG_F_USER_1 | MG_F_USER_2 | MG_F_USER_3 | MG_F_USER_4 | MG_F_USER_5 | MG_F_USER_6 | \

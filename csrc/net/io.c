@@ -45,7 +45,7 @@ static struct mg_connection *adopt_peer(struct mg_connection *lc, sock_t s,
   c->proto_handler = lc->proto_handler;
   c->user_data = lc->user_data;
   c->recv_mbuf_limit = lc->recv_mbuf_limit;
-  c->flags |= flags;
+  c->flags |= flags | (lc->flags & MG_F_NO_MULTIPART_STREAMING);
   c->internal_flags |= MG__C_COUNTED | internal_flags;
   mgr->num_connections++;
   mg__call(c, NULL, MG_EV_ACCEPT, &c->sa);

@@ -46,6 +46,21 @@ unsigned int mgio_wanted_events(PyObject *handler) {
   return (unsigned int) v;
 }
 
+void mgio_update_multipart_mode(ConnectionObject *co) {
+  if (co->nc == NULL) return;
+  unsigned long wanted = co->wanted;
+  Py_ssize_t n = co->endpoints != NULL ? PyList_GET_SIZE(co->endpoints) : 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *entry = PyList_GET_ITEM(co->endpoints, i);
+    wanted |= PyLong_AsUnsignedLongMask(PyTuple_GET_ITEM(entry, 1));
+  }
+  if (wanted & MGIO_MULTIPART_EVENTS) {
+    co->nc->flags &= ~(unsigned long) MG_F_NO_MULTIPART_STREAMING;
+  } else {
+    co->nc->flags |= MG_F_NO_MULTIPART_STREAMING;
+  }
+}
+
 PyObject *mgio_direct_table(PyObject *handler) {
   if (handler == NULL || handler == Py_None) return NULL;
   PyObject *table = PyObject_GetAttrString((PyObject *) Py_TYPE(handler), "_mgio_direct");
@@ -910,6 +925,7 @@ static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *c
   }
   Py_XSETREF(co->handler, Py_NewRef(value));
   co->wanted = mgio_wanted_events(value);
+  mgio_update_multipart_mode(co);
   Py_XSETREF(co->direct, mgio_direct_table(value));
   return 0;
 }

@@ -188,6 +188,12 @@ static void call_handler(ManagerObject *m, ConnectionObject *co, PyObject *handl
   }
 }
 
+/* A WebSocket upgrade to a handler that takes no WebSocket event is refused (404), not
+ * accepted for nobody to read. */
+static void refuse_upgrade(struct mg_connection *nc, unsigned long wanted) {
+  if (!(wanted & MGIO_WEBSOCKET_EVENTS)) mg_http_send_error(nc, 404, "No WebSocket here");
+}
+
 void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
   ManagerObject *m = manager_of(nc);
   ConnectionObject *co = (ConnectionObject *) nc->user_data;
@@ -203,6 +209,7 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
       return;
     }
     co->endpoints = Py_XNewRef(endpoints);
+    mgio_update_multipart_mode(co);
     if (nc->listener != NULL && nc->listener->user_data != NULL) {
       /* the C layer gave it the listener's limits: remember them for limits/set_limits */
       ConnectionObject *lco = (ConnectionObject *) nc->listener->user_data;
@@ -216,6 +223,8 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
     co->head_request = (char) mgio_http_message_is_head((struct http_message *) ev_data);
   if (!m->quiet && co->handler != NULL && (co->wanted & mgio_event_bit(ev)))
     call_handler(m, co, co->handler, co->direct, ev, ev_data);
+  else if (!m->quiet && ev == MG_EV_WEBSOCKET_HANDSHAKE_REQUEST)
+    refuse_upgrade(nc, co->wanted);
   if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
   if (ev == MG_EV_CLOSE) mgio_connection_detach(co);
 }
@@ -236,6 +245,8 @@ void mgio_endpoint_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
   unsigned long wanted = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(entry, 1));
   if (!m->quiet && (wanted & mgio_event_bit(ev)))
     call_handler(m, co, PyTuple_GET_ITEM(entry, 0), endpoint_direct(entry), ev, ev_data);
+  else if (!m->quiet && ev == MG_EV_WEBSOCKET_HANDSHAKE_REQUEST)
+    refuse_upgrade(nc, wanted);
   if (ev == MG_EV_HTTP_MULTIPART_REQUEST_END) mgio_multipart_stream_end(ev_data);
 }
 

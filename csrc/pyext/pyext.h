@@ -120,6 +120,21 @@ int mgio_multipart_part_type_add(PyObject *module, mgio_state *st);
 /* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
 unsigned int mgio_wanted_events(PyObject *handler);
 
+/* The multipart and WebSocket events (a mask of mgio_event_bit). */
+#define MGIO_MULTIPART_EVENTS                                                          \
+  (mgio_event_bit(MG_EV_HTTP_MULTIPART_REQUEST) | mgio_event_bit(MG_EV_HTTP_PART_BEGIN) | \
+   mgio_event_bit(MG_EV_HTTP_PART_DATA) | mgio_event_bit(MG_EV_HTTP_PART_END) |          \
+   mgio_event_bit(MG_EV_HTTP_MULTIPART_REQUEST_END))
+#define MGIO_WEBSOCKET_EVENTS                                                        \
+  (mgio_event_bit(MG_EV_WEBSOCKET_HANDSHAKE_REQUEST) |                               \
+   mgio_event_bit(MG_EV_WEBSOCKET_HANDSHAKE_DONE) | mgio_event_bit(MG_EV_WEBSOCKET_FRAME) | \
+   mgio_event_bit(MG_EV_WEBSOCKET_CONTROL_FRAME))
+
+/* Multipart bodies stream as part events only to a connection whose handlers (its own
+ * and its listener's endpoints') take one of them; others get them whole, as
+ * EV_HTTP_REQUEST (MG_F_NO_MULTIPART_STREAMING), rather than to nobody. */
+void mgio_update_multipart_mode(ConnectionObject *co);
+
 /* A new reference to the _mgio_direct tuple of `handler`'s class (an mgio.Handler
  * subclass that keeps Handler.__call__), or NULL (no error set) when it has none. */
 PyObject *mgio_direct_table(PyObject *handler);

@@ -78,6 +78,9 @@ class Flag(enum.IntFlag):
     CLOSE_IMMEDIATELY = 1 << 11
     WEBSOCKET_NO_DEFRAG = 1 << 12
     DELETE_CHUNK = 1 << 13
+    #: multipart bodies arrive whole as EV_HTTP_REQUEST (set by mgio when no handler of
+    #: the connection takes a multipart event)
+    NO_MULTIPART_STREAMING = 1 << 16
     USER_1 = 1 << 20
     USER_2 = 1 << 21
     USER_3 = 1 << 22

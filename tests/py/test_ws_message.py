@@ -125,13 +125,18 @@ def test_handler_methods_get_the_websocket_events(mgr):
 
 
 def test_handler_without_ws_methods_is_not_called_for_them(mgr):
+    """A handler that takes the upgrade but not the messages: frames cost no Python call.
+    (One with no WebSocket method at all refuses upgrades: tests/py/test_handler_defaults.py.)"""
     calls: list[int] = []
 
     class Plain(mgio.Handler):
+        def on_ws_open(self, conn, msg):
+            pass
+
         def on_close(self, conn):
             calls.append(EV_CLOSE)
 
-    conn = open_pair(mgr, Plain(), None)  # upgraded without any Python call
+    conn = open_pair(mgr, Plain(), None)  # upgraded, then no Python call per frame
     conn.send_ws("x")
     conn.send_ws("y", WsOp.PING)
     poll_for(mgr, 0.05)
