@@ -13,14 +13,16 @@ FUZZ_TIME      ?= 10
 FUZZ_LONG_TIME ?= 3600
 FUZZ_DIR       := ../tests/fuzz
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS    := -std=c11 -g -O1 $(WARN) -Iinclude -I$(FUZZ_DIR) $(FUZZ_SAN)
+FUZZ_CFLAGS    := -std=c11 -g -O1 $(WARN) -Iinclude -Itests -I$(FUZZ_DIR) $(FUZZ_SAN)
 FUZZ_TARGETS   := $(patsubst $(FUZZ_DIR)/%.c,%,$(sort $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 FUZZ_TARGETS   := $(filter-out fuzz_common,$(FUZZ_TARGETS))
 FUZZ_HELPERS   := $(filter-out $(FUZZ_DIR)/fuzz_%.c,$(wildcard $(FUZZ_DIR)/*.c)) \
                   $(FUZZ_DIR)/fuzz_common.c
 FUZZ_LIB_OBJ   := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRC))
-FUZZ_HELP_OBJ  := $(patsubst $(FUZZ_DIR)/%.c,$(FUZZ_OUT)/obj/helpers/%.o,$(FUZZ_HELPERS))
-FUZZ_HEADERS   := $(HEADERS) $(wildcard $(FUZZ_DIR)/*.h)
+# The manager target drives its server through the C tests' socket-pair helper.
+FUZZ_HELP_OBJ  := $(patsubst $(FUZZ_DIR)/%.c,$(FUZZ_OUT)/obj/helpers/%.o,$(FUZZ_HELPERS)) \
+                  $(FUZZ_OUT)/obj/tests/pair_server.o
+FUZZ_HEADERS   := $(HEADERS) $(wildcard $(FUZZ_DIR)/*.h) tests/pair_server.h
 
 .PHONY: fuzz fuzz-long fuzz-build
 .SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_HELP_OBJ)
@@ -33,10 +35,10 @@ $(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_HEADERS)
 
 $(FUZZ_OUT)/obj/helpers/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -Itests -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_OUT)/%: $(FUZZ_DIR)/%.c $(FUZZ_LIB_OBJ) $(FUZZ_HELP_OBJ) $(FUZZ_HEADERS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer $< $(FUZZ_HELP_OBJ) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_HELP_OBJ) \
 	  $(FUZZ_LIB_OBJ) -o $@ -lz -pthread
 
 fuzz: fuzz-build
