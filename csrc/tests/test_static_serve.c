@@ -123,8 +123,8 @@ TEST(static_serve_file_head_fields) {
   size_t n = get("GET", "/a.txt", "");
   CHECK(status_is(200));
   const char *order[] = {"\r\nServer: mgio\r\nDate: ", "\r\nLast-Modified: ",
-                         "\r\nAccept-Ranges: bytes\r\nContent-Type: text/plain\r\n"
-                         "Connection: close\r\nContent-Length: 12\r\nETag: \""};
+                         ("\r\nAccept-Ranges: bytes\r\nContent-Type: text/plain\r\n"
+                          "Connection: close\r\nContent-Length: 12\r\nETag: \"")};
   const char *at = s_resp;
   for (size_t i = 0; i < 3; i++) {
     const char *p = strstr(at, order[i]);
