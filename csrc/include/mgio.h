@@ -649,7 +649,7 @@ int mg_socketpair(sock_t sp[2], int sock_type);
 int mg_check_ip_acl(const char *acl, uint32_t remote_ip);
 
 /* Sets the connection's one-shot timer to the absolute time `timestamp` (mg_time()
- * scale; 0 disables). Returns the previous value. */
+ * scale; 0 disables). Returns the previous value (0 for a NULL connection). */
 double mg_set_timer(struct mg_connection *c, double timestamp);
 
 /* Wall-clock seconds since the epoch, with sub-second precision. */

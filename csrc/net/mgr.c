@@ -75,6 +75,7 @@ struct mg_connection *mg_next(struct mg_mgr *mgr, struct mg_connection *c) {
 }
 
 double mg_set_timer(struct mg_connection *c, double timestamp) {
+  if (c == NULL) return 0; /* e.g. the result of a failed mg_add_sock or mg_connect */
   double previous = c->ev_timer_time;
   c->ev_timer_time = timestamp;
   return previous;

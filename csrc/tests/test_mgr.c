@@ -479,6 +479,7 @@ TEST(mgr_broadcast_inside_a_handler) {
 
 TEST(mgr_free_null_and_fileno) {
   mg_mgr_free(NULL);
+  CHECK(mg_set_timer(NULL, 1.0) == 0);
   struct mg_mgr mgr;
   mg_mgr_init(&mgr, NULL);
   int fd = mg_mgr_fileno(&mgr);
