@@ -61,24 +61,31 @@ void mgio_update_multipart_mode(ConnectionObject *co) {
   }
 }
 
-PyObject *mgio_direct_table(PyObject *handler) {
-  if (handler == NULL || handler == Py_None) return NULL;
-  PyObject *table = PyObject_GetAttrString((PyObject *) Py_TYPE(handler), "_mgio_direct");
+PyObject *mgio_direct_table(PyObject *handler, unsigned int wanted) {
+  /* only an mgio.Handler (it declares _mgio_events) has one: a plain callable is not
+   * asked (a failed lookup costs an exception, and on 3.10 memory tracemalloc sees) */
+  if (handler == NULL || handler == Py_None || wanted == ~0u) return NULL;
+  PyObject *table = PyObject_GetAttrString(handler, "_mgio_direct");
   if (table == NULL) PyErr_Clear();
   if (table != NULL && !PyTuple_Check(table)) Py_CLEAR(table); /* None: no table */
   return table;
 }
 
 ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection *nc,
-                                         PyObject *handler) {
+                                         PyObject *handler, const ConnectionObject *from) {
   PyTypeObject *type = m->state->connection_type;
   ConnectionObject *co = (ConnectionObject *) type->tp_alloc(type, 0);
   if (co == NULL) return NULL;
   co->nc = nc;
   co->manager = (ManagerObject *) Py_NewRef(m);
   co->handler = Py_NewRef(handler != NULL ? handler : Py_None);
-  co->wanted = mgio_wanted_events(co->handler);
-  co->direct = mgio_direct_table(co->handler);
+  if (from != NULL && from->handler == co->handler) { /* read once, on the listener */
+    co->wanted = from->wanted;
+    co->direct = Py_XNewRef(from->direct);
+  } else {
+    co->wanted = mgio_wanted_events(co->handler);
+    co->direct = mgio_direct_table(co->handler, co->wanted);
+  }
   co->user_data = Py_NewRef(Py_None);
   co->endpoints = NULL;
   co->live_msg = NULL;
@@ -397,7 +404,7 @@ static PyObject *Connection_register_endpoint(ConnectionObject *co, PyObject *ar
    * call it (its EV_CLOSE). */
   if (co->endpoints == NULL && (co->endpoints = PyList_New(0)) == NULL) return NULL;
   unsigned long wanted = mgio_wanted_events(handler);
-  PyObject *direct = mgio_direct_table(handler);
+  PyObject *direct = mgio_direct_table(handler, (unsigned int) wanted);
   PyObject *entry = Py_BuildValue("(OkO)", handler, wanted, direct != NULL ? direct : Py_None);
   Py_XDECREF(direct);
   if (entry == NULL) return NULL;
@@ -926,7 +933,7 @@ static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *c
   Py_XSETREF(co->handler, Py_NewRef(value));
   co->wanted = mgio_wanted_events(value);
   mgio_update_multipart_mode(co);
-  Py_XSETREF(co->direct, mgio_direct_table(value));
+  Py_XSETREF(co->direct, mgio_direct_table(value, co->wanted));
   return 0;
 }
 

@@ -202,7 +202,7 @@ void mgio_dispatch(struct mg_connection *nc, int ev, void *ev_data) {
      * the listener's handler and endpoints. */
     PyObject *handler = co != NULL ? co->handler : NULL;
     PyObject *endpoints = co != NULL ? co->endpoints : NULL;
-    co = mgio_connection_attach(m, nc, handler);
+    co = mgio_connection_attach(m, nc, handler, (ConnectionObject *) nc->user_data);
     if (co == NULL) {
       nc->user_data = NULL; /* borrowed from the listener: its EV_CLOSE must not detach it */
       handler_failed(m, nc);
@@ -351,7 +351,7 @@ void mgio_manager_touch(ManagerObject *m) {
  * reference); on failure the connection is closed. */
 static PyObject *adopt(ManagerObject *m, struct mg_connection *nc, PyObject *handler) {
   mgio_manager_touch(m); /* the backend learns of it at the next poll */
-  ConnectionObject *co = mgio_connection_attach(m, nc, handler);
+  ConnectionObject *co = mgio_connection_attach(m, nc, handler, NULL);
   if (co == NULL) {
     nc->flags |= MG_F_CLOSE_IMMEDIATELY;
     return NULL;
@@ -580,7 +580,7 @@ static PyObject *Manager_add_timer(ManagerObject *m, PyObject *handler) {
   struct mg_connection *nc = mg_add_sock(&m->mgr, INVALID_SOCKET, mgio_dispatch);
   if (nc == NULL) return PyErr_NoMemory();
   mgio_manager_touch(m);
-  ConnectionObject *co = mgio_connection_attach(m, nc, handler);
+  ConnectionObject *co = mgio_connection_attach(m, nc, handler, NULL);
   if (co == NULL) {
     nc->flags |= MG_F_CLOSE_IMMEDIATELY;
     return NULL;

@@ -136,13 +136,16 @@ unsigned int mgio_wanted_events(PyObject *handler);
 void mgio_update_multipart_mode(ConnectionObject *co);
 
 /* A new reference to the _mgio_direct tuple of `handler`'s class (an mgio.Handler
- * subclass that keeps Handler.__call__), or NULL (no error set) when it has none. */
-PyObject *mgio_direct_table(PyObject *handler);
+ * subclass that keeps Handler.__call__), or NULL (no error set) when it has none;
+ * `wanted` is mgio_wanted_events(handler) (~0u, a plain callable: not looked up). */
+PyObject *mgio_direct_table(PyObject *handler, unsigned int wanted);
 
 /* A new Connection for `nc` (registered in nc->user_data, which owns the returned
- * reference), with `handler`. NULL with an exception on failure. Borrowed reference. */
+ * reference), with `handler`; what is read from the handler is copied from `from` (the
+ * listener of an accepted connection, or NULL) when it has the same one. NULL with an
+ * exception on failure. Borrowed reference. */
 ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection *nc,
-                                         PyObject *handler);
+                                         PyObject *handler, const ConnectionObject *from);
 
 /* Separates `co` from its C connection (on MG_EV_CLOSE) and drops the C side's
  * reference. */
