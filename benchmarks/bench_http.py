@@ -49,7 +49,6 @@ import importlib.util
 import os
 import platform
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -61,8 +60,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import wrkload
-from benchcommon import build_c_server, cpu_seconds, have, pick_cores
-from servers import find_nginx, free_port
+from benchcommon import build_c_server, have, pick_cores
+from servers import START_TIMEOUT, ServerProcess, StartError, find_nginx, free_port
 from wrkload import WrkSample
 
 HOST = "127.0.0.1"
@@ -72,7 +71,6 @@ C_SERVER_SOURCE = HERE / "http_hello.c"
 CONNECTIONS = 50
 PIPELINE_DEPTH = 16
 BODY = b"hello"
-START_TIMEOUT = 20.0
 
 PY_GROUP = "Python handler"
 C_GROUP = "C handler"
@@ -186,44 +184,13 @@ def get_hello(port: int, timeout: float = 2.0) -> bytes:
     return data
 
 
-class Server:
-    """A server process pinned to `core`. With port None it announces its port as the
-    first line on stdout; else it listens on `port` (the parent picked it)."""
+class Server(ServerProcess):
+    """A server process (servers.ServerProcess) that is ready once it answers the hello;
+    `response` keeps that answer (its size is reported)."""
 
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        core: int | None,
-        logs: str,
-        port: int | None = None,
-    ):
-        self.name = name
-        self.log_path = os.path.join(logs, f"{len(os.listdir(logs))}.log")
-        self.log = open(self.log_path, "w+")  # closed in stop()
+    response = b""
 
-        def pin() -> None:
-            if core is not None:
-                os.sched_setaffinity(0, {core})
-
-        self.proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE if port is None else subprocess.DEVNULL,
-            stderr=self.log,
-            text=True,
-            preexec_fn=pin,
-            start_new_session=True,  # its own process group: stop() ends its workers too
-        )
-        if port is None:
-            assert self.proc.stdout is not None
-            line = self.proc.stdout.readline()
-            if not line.strip().isdigit():
-                self.fail("no port announced")
-            port = int(line)
-        self.port = port
-        self.response = self.wait_ready()
-
-    def wait_ready(self) -> bytes:
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if self.proc.poll() is not None:
@@ -231,40 +198,14 @@ class Server:
             try:
                 response = get_hello(self.port)
                 if response.startswith(b"HTTP/1.1 200") and response.endswith(BODY):
-                    return response
+                    self.response = response
+                    return
                 self.fail(f"unexpected answer {response[:60]!r}")
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 self.fail(f"not answering after {START_TIMEOUT:.0f} s")
             time.sleep(0.05)
-
-    def fail(self, why: str) -> None:
-        self.stop()
-        with open(self.log_path) as f:
-            tail = f.read().strip().splitlines()[-3:]
-        raise StartError(f"{why}" + (f": {' | '.join(tail)}" if tail else ""))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.log.close()
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        return cpu_seconds(self.proc.pid)
-
-
-class StartError(Exception):
-    pass
 
 
 # ---- server definitions -------------------------------------------------------------------

@@ -47,7 +47,6 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
-import signal
 import socket
 import statistics
 import struct
@@ -59,14 +58,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchcommon import build_c_server, cpu_seconds, find_cc, have, pick_cores
+from benchcommon import build_c_server, find_cc, have, pick_cores
+from servers import START_TIMEOUT, ServerProcess, StartError
 
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
 CSRC = HERE.parent / "csrc"
 CLIENT_SOURCE = HERE / "ws_client.c"
 C_SERVER_SOURCE = HERE / "ws_echo_c.c"
-START_TIMEOUT = 20.0
 SIZES = (16, 4096)
 CONNECTIONS = (50, 1)
 
@@ -208,69 +207,22 @@ def probe(port: int, timeout: float = 2.0) -> None:
             pass
 
 
-class StartError(Exception):
-    pass
+class Server(ServerProcess):
+    """A server process (servers.ServerProcess) that announces its port on its first line
+    and is ready once it echoes a WebSocket message."""
 
-
-class Server:
-    """A server process pinned to `core` that announces its port on its first line."""
-
-    def __init__(self, name: str, argv: list[str], core: int | None, logs: str):
-        self.name = name
-        self.log_path = os.path.join(logs, f"{len(os.listdir(logs))}.log")
-        self.log = open(self.log_path, "w+")  # closed in stop()
-
-        def pin() -> None:
-            if core is not None:
-                os.sched_setaffinity(0, {core})
-
-        self.proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-            preexec_fn=pin,
-            start_new_session=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.fail("no port announced")
-        self.port = int(line)
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
                 probe(self.port)
-                break
+                return
             except OSError as e:
                 if self.proc.poll() is not None:
                     self.fail(f"exited with status {self.proc.returncode}")
                 if time.monotonic() > deadline:
                     self.fail(f"no WebSocket echo after {START_TIMEOUT:.0f} s ({e})")
                 time.sleep(0.05)
-
-    def fail(self, why: str) -> None:
-        self.stop()
-        with open(self.log_path) as f:
-            tail = f.read().strip().splitlines()[-3:]
-        raise StartError(f"{why}" + (f": {' | '.join(tail)}" if tail else ""))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.log.close()
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        return cpu_seconds(self.proc.pid)
 
 
 def build_client(folder: str) -> str:
