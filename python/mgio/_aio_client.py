@@ -8,11 +8,12 @@ module adds the deadlines, the answer to an authentication challenge, and redire
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Generator
+from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
 from typing import Any
 
 from ._aio_exchange import Exchange, Head
+from ._aio_opening import Opening
 from ._aio_redirect import next_hop
 from ._aio_ws import _wait_for
 from .client import Response, _auth_retry, _no_userinfo, _prepare
@@ -189,30 +190,16 @@ async def _fetch_once(
     return FetchResponse(exchange, head, url, deadline)
 
 
-class _Fetch:
+class _Fetch(Opening[FetchResponse]):
     """What :func:`fetch` returns: awaitable (the response) and an async context
     manager (which closes the response at exit)."""
 
     def __init__(self, url: str, options: dict[str, Any]) -> None:
         self._url = url
         self._options = options
-        self._response: FetchResponse | None = None
 
-    def __await__(self) -> Generator[Any, None, FetchResponse]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> FetchResponse:
-        self._response = await self._open()
-        return self._response
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._response is not None:
-            self._response.close()
+    async def _close(self, opened: FetchResponse) -> None:
+        opened.close()
 
     async def _open(self) -> FetchResponse:
         o = self._options

@@ -12,10 +12,11 @@ import asyncio
 import collections
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from ._aio_opening import Opening
 from ._core import Connection, HttpMessage, Manager, WebSocketMessage
 from .events import (
     EV_CLOSE,
@@ -405,30 +406,16 @@ class WebSocket:
 # ---- client ----------------------------------------------------------------------------
 
 
-class _ClientConnect:
+class _ClientConnect(Opening[WebSocket]):
     """What connect_ws() returns: awaitable (the open WebSocket) and an async context
     manager (closes it, and the private manager, at exit)."""
 
     def __init__(self, url: str, kwargs: dict[str, Any]) -> None:
         self._url = url
         self._kwargs = kwargs
-        self._ws: WebSocket | None = None
 
-    def __await__(self) -> Generator[Any, None, WebSocket]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> WebSocket:
-        self._ws = await self._open()
-        return self._ws
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._ws is not None
-        await self._ws.close()
+    async def _close(self, opened: WebSocket) -> None:
+        await opened.close()
 
     async def _open(self) -> WebSocket:
         from .aio import Driver
