@@ -10,6 +10,10 @@ import socket
 import sys
 from collections.abc import Callable
 
+#: work(index, ready) serves as worker `index` and returns its exit status; it calls
+#: ready() once it listens.
+Work = Callable[[int, Callable[[], None]], int]
+
 
 def reserve_port(listen: str) -> tuple[socket.socket, str]:
     """Resolve port 0 before forking, so that every worker binds the same port: a socket
@@ -41,18 +45,29 @@ def split_address(listen: str) -> tuple[str, int]:
     return host or "0.0.0.0", int(port)
 
 
-def run_workers(count: int, work: Callable[[int], int]) -> int:
-    """Fork `count` workers running ``work(index)`` (its exit status) and wait for them.
-    Ctrl-C, or a worker that fails, stops the others (SIGINT); returns 0 when every
-    worker exited 0, else 1."""
+def run_workers(count: int, work: Work, on_ready: Callable[[], None]) -> int:
+    """Fork `count` workers running `work`, call on_ready() once every one of them
+    listens, and wait for them. Ctrl-C, or a worker that fails, stops the others
+    (SIGINT); returns 0 when every worker exited 0, else 1."""
+    ready_r, ready_w = os.pipe()
+    # Ctrl-C is held back while forking: raised between two forks it would leave the
+    # workers started so far running with no supervisor to stop them.
+    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pids: dict[int, int] = {}
-    for index in range(count):
-        pid = os.fork()
-        if pid == 0:
-            os._exit(_worker(work, index))
-        pids[pid] = index
+    try:
+        for index in range(count):
+            pid = os.fork()
+            if pid == 0:
+                os.close(ready_r)
+                os._exit(_worker(work, index, ready_w, unblocked))
+            pids[pid] = index
+    finally:
+        os.close(ready_w)
     codes: dict[int, int] = {}
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        if _all_ready(ready_r, count):
+            on_ready()
         while len(codes) < count:
             pid, status = os.wait()
             codes[pid] = os.waitstatus_to_exitcode(status)
@@ -60,17 +75,42 @@ def run_workers(count: int, work: Callable[[int], int]) -> int:
                 break
     except KeyboardInterrupt:
         pass
+    finally:
+        os.close(ready_r)
     _stop(pids, codes)
     return 0 if all(code == 0 for code in codes.values()) else 1
 
 
-def _worker(work: Callable[[int], int], index: int) -> int:
+def _all_ready(ready_r: int, count: int) -> bool:
+    """Whether all `count` workers said they listen (one byte each); False as soon as
+    every write end is closed without that (a worker failed before listening)."""
+    got = 0
+    while got < count:
+        chunk = os.read(ready_r, count)
+        if not chunk:
+            return False
+        got += len(chunk)
+    return True
+
+
+def _worker(work: Work, index: int, ready_w: int, unblocked: set[int | signal.Signals]) -> int:
     signal.signal(signal.SIGINT, _interrupt_once)
+    open_fds = [ready_w]
+
+    def ready() -> None:
+        # closed at once: the supervisor sees the end of the pipe when every worker
+        # either said so or died
+        os.write(ready_w, b"r")
+        os.close(open_fds.pop())
+
     try:
-        return work(index)
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        return work(index, ready)
     except KeyboardInterrupt:
         return 0
     finally:
+        for fd in open_fds:
+            os.close(fd)
         sys.stdout.flush()
         sys.stderr.flush()
 

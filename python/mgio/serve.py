@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import quote
@@ -216,8 +217,7 @@ class FolderServer(Handler):
         conn.send_ws(msg)
 
 
-def _banner(root: str, listener: Connection, options: ServeOptions) -> str:
-    address = listener.local_address
+def _banner(root: str, address: tuple[str, int] | None, options: ServeOptions) -> str:
     host, port = address if address else ("?", 0)
     shown = f"[{host}]" if ":" in host else host
     lines = [f"serving {os.path.abspath(root)} on http://{shown}:{port}/ (Ctrl-C stops)"]
@@ -265,37 +265,44 @@ def serve(
         print(f"mgio serve: {e}", file=sys.stderr)
         return 2
     if workers <= 1:
-        return _serve_one(root, listen, handler, options)
+        def announce(address: tuple[str, int] | None) -> None:
+            print(_banner(root, address, options), flush=True)
+
+        status = _serve_one(listen, handler, announce)
+        if status == 0:
+            print("stopped", flush=True)
+        return status
     try:
         holder, address = reserve_port(listen)
     except (OSError, ValueError) as e:
         print(f"mgio serve: cannot listen on {listen}: {e}", file=sys.stderr)
         return 1
     with holder:
-        status = run_workers(workers, lambda index: _serve_one(
-            root, address, handler, options, worker=(index, workers)))
+        # the banner once every worker listens, from here: a client that reads it can
+        # reach all of them
+        banner = _banner(root, holder.getsockname()[:2], options)
+        status = run_workers(
+            workers,
+            lambda index, ready: _serve_one(address, handler, lambda _: ready(), True),
+            lambda: print(f"{banner}\n{workers} worker processes", flush=True))
     print("stopped", flush=True)
     return status
 
 
-def _serve_one(root: str, listen: str, handler: FolderServer, options: ServeOptions,
-               worker: tuple[int, int] | None = None) -> int:
-    """One manager serving until Ctrl-C; `worker` is (index, count) in a worker process
-    (then the first one announces, and the supervisor says "stopped")."""
+def _serve_one(listen: str, handler: FolderServer,
+               on_listening: Callable[[tuple[str, int] | None], None],
+               reuse_port: bool = False) -> int:
+    """One manager serving until Ctrl-C (then 0); on_listening(address) once bound.
+    1 when it cannot listen."""
     with Manager() as mgr:
         try:
-            listener = mgr.bind(listen, handler, http=True, reuse_port=worker is not None)
+            listener = mgr.bind(listen, handler, http=True, reuse_port=reuse_port)
         except OSError as e:
             print(f"mgio serve: cannot listen on {listen}: {e}", file=sys.stderr)
             return 1
-        if worker is None or worker[0] == 0:
-            banner = _banner(root, listener, options)
-            if worker is not None:
-                banner += f"\n{worker[1]} worker processes"
-            print(banner, flush=True)
+        on_listening(listener.local_address)
         try:
             _run(mgr)
         except KeyboardInterrupt:
-            if worker is None:
-                print("stopped", flush=True)
+            pass
     return 0

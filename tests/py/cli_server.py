@@ -3,6 +3,7 @@ port, its URL read from the banner, stopped with SIGINT. Every wait is bounded."
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -34,12 +35,13 @@ class CliServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mgio", "serve", str(root), "--listen", "127.0.0.1:0",
              *options],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)  # its own group: stop() can kill workers too
         assert self.proc.stdout is not None
         banner = self.proc.stdout.readline()  # ends when the process exits, too
         found = re.search(r"http://\S+/", banner)
         if found is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             _, err = self.proc.communicate(timeout=10)
             raise AssertionError(f"no banner: {banner!r} {err}")
         self.url = found.group(0)
@@ -58,8 +60,9 @@ class CliServer:
         try:
             self.out, self.err = self.proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.out, self.err = self.proc.communicate()
+            # the whole group: a worker left behind would hold the pipes open
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.out, self.err = self.proc.communicate(timeout=10)
         return self.proc.returncode
 
     def __enter__(self) -> CliServer:

@@ -4,7 +4,11 @@ spreads connections between them; Ctrl-C stops them all."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,33 @@ def test_workers_share_the_port_and_stop_together(tmp_path):
 def test_workers_must_be_a_sensible_count(value):
     r = mgio_cli("serve", "--workers", value)
     assert r.returncode == 2 and b"--workers" in r.stderr
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 0.5, 0.75, 0.9, 1.0])
+def test_ctrl_c_while_starting_leaves_no_worker(tmp_path, fraction):
+    """Ctrl-C at any moment of the start-up (here a fraction of the time the banner
+    took to come) stops every worker started so far: none is left serving alone."""
+    started = time.monotonic()
+    with CliServer(tmp_path, "--workers", "3"):
+        startup = time.monotonic() - started
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mgio", "serve", str(tmp_path), "--listen", "127.0.0.1:0",
+         "--workers", "3"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(startup * fraction)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+        wait_for(lambda: not _group_alive(proc.pid), what="the workers' exit")
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
