@@ -71,7 +71,8 @@ struct mg__ws {
   size_t msg_len;                 /* its reassembled bytes at the front of recv_mbuf */
   size_t fragments;               /* its frames so far */
   double close_deadline;          /* after our Close: when to stop waiting for theirs */
-  double last_input;              /* when frames last arrived (for the idle Ping) */
+  double last_input;              /* when frames last arrived (for the idle Ping), or
+                                     when that Ping was sent (ping_sent) */
   char *offered_protocols;        /* client: Sec-WebSocket-Protocol sent (heap), or NULL */
   char *chosen_protocol;          /* server: mg_websocket_select_protocol's (heap), or NULL */
   unsigned char protocol_chosen;  /* server: mg_websocket_select_protocol was called */
@@ -80,6 +81,7 @@ struct mg__ws {
   unsigned char msg_deflated;     /* it is compressed (RSV1 on its first frame) */
   unsigned char send_op;          /* opcode of a fragmented message being sent; 0: none */
   unsigned char close_sent, close_received, failed;
+  unsigned char ping_sent;        /* the idle Ping is out and nothing has arrived since */
   unsigned char awaiting;         /* client: the upgrade request is out, no 101 yet */
   unsigned char offered_deflate;  /* client: the request offered permessage-deflate */
   unsigned char rnd_left;         /* unused bytes at the end of rnd */

@@ -387,6 +387,7 @@ static void on_frame(struct mg_connection *c, struct mg__http *h, size_t at) {
 void mg__ws_recv(struct mg_connection *c, struct mg__http *h) {
   struct mg__ws *w = &h->ws;
   w->last_input = c->mgr->now; /* this iteration's time: the clock is read once per poll */
+  w->ping_sent = 0;
   while (!(c->flags & MG_F_CLOSE_IMMEDIATELY)) {
     if (w->failed || w->close_received) {
       c->recv_mbuf.len = 0; /* nothing after a Close counts (RFC 6455 5.5.1) */
@@ -416,10 +417,20 @@ void mg__ws_recv(struct mg_connection *c, struct mg__http *h) {
   }
 }
 
+/* The idle Ping is out, and its answer has a deadline. */
+static int awaiting_pong(const struct mg__http *h) {
+  return h->ws.ping_sent && h->limits.ws_pong_ms > 0;
+}
+
+/* How long after last_input the next Ping or the Pong deadline is due (s); 0: never. */
+static double quiet_allowed(const struct mg__http *h) {
+  return (awaiting_pong(h) ? h->limits.ws_pong_ms : h->limits.ws_ping_ms) / 1000.0;
+}
+
 double mg__ws_deadline(const struct mg__http *h) {
   const struct mg__ws *w = &h->ws;
   if (w->close_sent) return w->close_received ? 0 : w->close_deadline;
-  return h->limits.ws_ping_ms > 0 ? w->last_input + h->limits.ws_ping_ms / 1000.0 : 0;
+  return quiet_allowed(h) > 0 ? w->last_input + quiet_allowed(h) : 0;
 }
 
 void mg__ws_poll(struct mg_connection *c, struct mg__http *h) {
@@ -428,10 +439,16 @@ void mg__ws_poll(struct mg_connection *c, struct mg__http *h) {
   if (c->wake_at == 0 || now < c->wake_at) return; /* nothing due (see mg__ws_deadline) */
   if (w->close_sent && !w->close_received && now > w->close_deadline) {
     mg__mark_closing(c, ETIMEDOUT);
-  } else if (h->limits.ws_ping_ms > 0 && !w->close_sent &&
-             now - w->last_input >= h->limits.ws_ping_ms / 1000.0) {
+  } else if (w->close_sent || quiet_allowed(h) <= 0 || now - w->last_input < quiet_allowed(h)) {
+    /* nothing due */
+  } else if (awaiting_pong(h)) {
+    /* the peer (or the path to it) is gone; the Close says why to one that is not */
+    fail(c, h, 1011, "keepalive ping timeout");
+    if (c->err == 0) c->err = ETIMEDOUT;
+  } else {
     mg_send_websocket_frame(c, WEBSOCKET_OP_PING, "", 0);
-    w->last_input = now; /* the next one after another quiet interval */
+    w->last_input = now; /* the Pong wait (or, with none, the next Ping) counts from here */
+    w->ping_sent = 1;
   }
 }
 

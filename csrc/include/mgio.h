@@ -789,12 +789,14 @@ struct mg_http_limits {
   unsigned int ws_handshake_ms; /* client: no 101 after the upgrade request; default
                                    30000 (MG_EV_WEBSOCKET_HANDSHAKE_DONE with resp_code 0,
                                    then close) */
+  unsigned int ws_pong_ms;      /* no input after the idle Ping (ws_ping_ms); default
+                                   20000 (Close 1011, then close with err ETIMEDOUT) */
 };
 
 #define MG_HTTP_LIMITS_DEFAULT                                                      \
   {                                                                                 \
     8192, 32768, 100, 8192, 1048576, 1048576, 1024, 20000, 5000, 1, 8192, 1000, 30000, \
-        30000, 60000, 75000, 1000, 30000                                            \
+        30000, 60000, 75000, 1000, 30000, 20000                                     \
   }
 
 /* The default limits (MG_HTTP_LIMITS_DEFAULT, which DESIGN "Defaults" lists). */
@@ -1131,7 +1133,7 @@ void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
  * - ws_handshake_ms, client: from sending the upgrade request to a complete 101.
  *   Expired: MG_EV_WEBSOCKET_HANDSHAKE_DONE with an empty message whose resp_code is
  *   0, then the connection closes (err ETIMEDOUT).
- * - ws_ping_ms and ws_close_ms: see the WebSocket section.
+ * - ws_ping_ms, ws_pong_ms and ws_close_ms: see the WebSocket section.
  * The connection cap (mgr->max_connections, MG_MAX_CONNECTIONS) is the manager's: a
  * connection accepted over it is closed at once, before any event.
  * ---------------------------------------------------------------------------------- */
@@ -1697,7 +1699,10 @@ void mg_serve_http(struct mg_connection *nc, struct http_message *hm,
  * case, ws_message / 256 + 1 KiB more) or ws_fragments frames (mg_http_set_limits) ->
  * 1009 as soon as its announced length says so. After sending a Close, mgio waits up
  * to ws_close_ms for the peer's, then closes. A connection that received nothing for
- * ws_ping_ms gets a Ping (checked on each poll, so as precisely as the poll loop runs).
+ * ws_ping_ms gets a Ping (checked on each poll, so as precisely as the poll loop runs);
+ * when nothing at all arrives within ws_pong_ms after it (0: wait for ever), the peer is
+ * taken for gone: Close 1011 and the connection closes (err ETIMEDOUT). Any input counts,
+ * not only the Pong: a peer busy sending is alive.
  * ---------------------------------------------------------------------------------- */
 
 #define WEBSOCKET_OP_CONTINUE 0

@@ -621,6 +621,7 @@ static const struct {
     {"ws_max_fragments", offsetof(struct mg_http_limits, ws_fragments), LIM_SIZE},
     {"ws_ping_interval", offsetof(struct mg_http_limits, ws_ping_ms), LIM_SECONDS},
     {"ws_close_timeout", offsetof(struct mg_http_limits, ws_close_ms), LIM_SECONDS},
+    {"ws_ping_timeout", offsetof(struct mg_http_limits, ws_pong_ms), LIM_SECONDS},
     {"ws_deflate", offsetof(struct mg_http_limits, ws_deflate), LIM_BOOL},
     {"multipart_max_header", offsetof(struct mg_http_limits, mp_header), LIM_SIZE},
     {"multipart_max_parts", offsetof(struct mg_http_limits, mp_parts), LIM_SIZE},
@@ -1118,7 +1119,9 @@ static PyMethodDef Connection_methods[] = {
      "field_line (8192), body (1048576) - bytes, inclusive. WebSocket: ws_max_message "
      "(bytes of one message after inflating; 1048576; larger -> Close 1009), "
      "ws_max_fragments (frames of one message; 1024; more -> 1009), ws_ping_interval "
-     "(seconds without input before a Ping; 20.0; 0 off), ws_close_timeout (seconds to "
+     "(seconds without input before a Ping; 20.0; 0 off), ws_ping_timeout (seconds "
+     "without input after that Ping before Close 1011 and closing; 20.0; 0 waits for "
+     "ever), ws_close_timeout (seconds to "
      "wait for the peer's Close after ours; 5.0), ws_deflate (accept permessage-deflate "
      "in the upgrades that follow; True; a client chooses with connect_ws(deflate=)). "
      "Multipart: multipart_max_header (bytes of one part's header section; 8192; more "

@@ -13,6 +13,7 @@
  *   ws_deflate=0|1   accept permessage-deflate when offered (default 1)
  *   ws_ping_ms=N     Ping after this long without input, 0 off (default 20000)
  *   ws_close_ms=N    wait for the peer's Close after ours (default 5000)
+ *   ws_pong_ms=N     no input after the idle Ping: Close 1011 (default 20000, 0 off)
  *   no_defrag=0|1    MG_F_WEBSOCKET_NO_DEFRAG: fragments are delivered (and echoed) one
  *                    by one instead of reassembled (default 0)
  * Once listening it prints "ready HOST:PORT" on stdout; SIGINT or SIGTERM stops it.
@@ -84,6 +85,8 @@ static int set_option(const char *arg, struct mg_http_limits *lim) {
     lim->ws_ping_ms = (unsigned int) v;
   } else if (n == 11 && strncmp(arg, "ws_close_ms", n) == 0) {
     lim->ws_close_ms = (unsigned int) v;
+  } else if (n == 10 && strncmp(arg, "ws_pong_ms", n) == 0) {
+    lim->ws_pong_ms = (unsigned int) v;
   } else if (n == 9 && strncmp(arg, "no_defrag", n) == 0 && v <= 1) {
     s_no_defrag = (int) v;
   } else {

@@ -49,26 +49,19 @@ __all__ = ["WebSocket", "WebSocketServer", "connect_ws", "serve_ws"]
 _CLOSING = Flag.SEND_AND_CLOSE | Flag.CLOSE_IMMEDIATELY
 
 
-def _limits(
-    max_message: int | None,
-    max_fragments: int | None,
-    ping_interval: float | None,
-    close_timeout: float | None,
-    deflate: bool | None,
-) -> dict[str, Any]:
+#: the Connection.set_limits() keyword of each WebSocket argument
+_LIMIT_KEYS = {
+    "max_message": "ws_max_message",
+    "max_fragments": "ws_max_fragments",
+    "ping_interval": "ws_ping_interval",
+    "ping_timeout": "ws_ping_timeout",
+    "deflate": "ws_deflate",
+}
+
+
+def _limits(**given: Any) -> dict[str, Any]:
     """The Connection.set_limits() keywords for the arguments that were given."""
-    lim: dict[str, Any] = {}
-    if max_message is not None:
-        lim["ws_max_message"] = max_message
-    if max_fragments is not None:
-        lim["ws_max_fragments"] = max_fragments
-    if ping_interval is not None:
-        lim["ws_ping_interval"] = ping_interval
-    if close_timeout is not None:
-        lim["ws_close_timeout"] = close_timeout
-    if deflate is not None:
-        lim["ws_deflate"] = deflate
-    return lim
+    return {_LIMIT_KEYS[name]: value for name, value in given.items() if value is not None}
 
 
 class WebSocket:
@@ -428,7 +421,8 @@ class _ClientConnect(Opening[WebSocket]):
             conn = mgr.connect_ws(
                 self._url, None, k["protocol"], k["headers"], deflate=k["deflate"]
             )
-            lim = _limits(k["max_message"], k["max_fragments"], k["ping_interval"], None, None)
+            lim = _limits(max_message=k["max_message"], max_fragments=k["max_fragments"],
+                          ping_interval=k["ping_interval"], ping_timeout=k["ping_timeout"])
             if lim:
                 conn.set_limits(**lim)
             ws = _OwnedWebSocket(
@@ -496,6 +490,7 @@ def connect_ws(
     max_message: int | None = None,
     max_fragments: int | None = None,
     ping_interval: float | None = None,
+    ping_timeout: float | None = None,
     max_queue: int = 16,
     write_limit: int = 1 << 20,
     open_timeout: float = 10.0,
@@ -513,7 +508,9 @@ def connect_ws(
     ``ws.subprotocol``); ``headers`` adds fields to the upgrade request; ``deflate``
     offers permessage-deflate. ``max_message`` (bytes, default 1 MiB) and
     ``max_fragments`` bound what is received (a larger message closes with 1009);
-    ``ping_interval`` (seconds, default 20, 0 off) pings a quiet server;
+    ``ping_interval`` (seconds, default 20, 0 off) pings a quiet server, and
+    ``ping_timeout`` (seconds, default 20, 0 off) closes with 1011 when nothing arrives
+    within it after that Ping;
     ``max_queue``/``write_limit``: see :class:`WebSocket`. Raises
     :class:`~mgio.WebSocketHandshakeError` when the server refuses (``.status``),
     TimeoutError after ``open_timeout`` seconds, ConnectionError/OSError when the
@@ -529,6 +526,7 @@ def connect_ws(
             "max_message": max_message,
             "max_fragments": max_fragments,
             "ping_interval": ping_interval,
+            "ping_timeout": ping_timeout,
             "max_queue": max_queue,
             "write_limit": write_limit,
             "open_timeout": open_timeout,
@@ -738,6 +736,7 @@ def serve_ws(
     max_message: int | None = None,
     max_fragments: int | None = None,
     ping_interval: float | None = None,
+    ping_timeout: float | None = None,
     max_queue: int = 16,
     write_limit: int = 1 << 20,
     close_timeout: float = 5.0,
@@ -760,7 +759,9 @@ def serve_ws(
     that is among them is chosen, none when the client offers none of them (None:
     accept the client's first offer). ``deflate`` accepts permessage-deflate;
     ``max_message`` (bytes, default 1 MiB; larger -> Close 1009), ``max_fragments``,
-    ``ping_interval`` (seconds, default 20, 0 off) are the connection limits (see
+    ``ping_interval`` (seconds, default 20, 0 off), ``ping_timeout`` (seconds without
+    input after that Ping before Close 1011; default 20, 0 off) are the connection
+    limits (see
     ``Connection.set_limits``); ``max_queue``/``write_limit`` the back-pressure of
     :class:`WebSocket`. ``process_request(conn, msg)`` sees each upgrade request
     first and may refuse it (``conn.send_error(403)``). A plain HTTP request gets 426.
@@ -771,7 +772,9 @@ def serve_ws(
         host,
         port,
         subprotocols=subprotocols,
-        limits=_limits(max_message, max_fragments, ping_interval, None, deflate),
+        limits=_limits(max_message=max_message, max_fragments=max_fragments,
+                       ping_interval=ping_interval, ping_timeout=ping_timeout,
+                       deflate=deflate),
         max_queue=max_queue,
         write_limit=write_limit,
         close_timeout=close_timeout,

@@ -189,6 +189,7 @@ class Limits(TypedDict):
     ws_max_fragments: int
     ws_ping_interval: float
     ws_close_timeout: float
+    ws_ping_timeout: float
     ws_deflate: bool
     multipart_max_header: int
     multipart_max_parts: int
@@ -252,6 +253,7 @@ class Connection:
         ws_max_fragments: int = ...,
         ws_ping_interval: float = ...,
         ws_close_timeout: float = ...,
+        ws_ping_timeout: float | None = ...,
         ws_deflate: bool = ...,
         multipart_max_header: int = ...,
         multipart_max_parts: int = ...,

@@ -54,6 +54,7 @@ def test_timeout_limits_defaults_and_validation(mgr):
     new = {k: v for k, v in lim.items() if "timeout" in k or "multipart" in k or "max_req" in k}
     assert new == {
         "ws_close_timeout": 5.0,
+        "ws_ping_timeout": 20.0,
         "multipart_max_header": 8192,
         "multipart_max_parts": 1000,
         "header_timeout": 30.0,

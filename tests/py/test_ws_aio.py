@@ -462,25 +462,50 @@ def test_connect_ws_without_context_manager_and_abort():
     run(main())
 
 
+async def _silent_peer_reads(server: mgio.aio.WebSocketServer, enough: Any) -> bytes:
+    """Upgrades with a raw socket that never sends again; what it reads until
+    enough(bytes so far), or the server closes, within 5 s."""
+    raw = socket.create_connection(("127.0.0.1", server.port))
+    raw.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    raw.setblocking(False)
+    loop = asyncio.get_running_loop()
+    got = b""
+    deadline = time.monotonic() + 5
+    with raw:
+        while not enough(got) and time.monotonic() < deadline:
+            chunk = await asyncio.wait_for(loop.sock_recv(raw, 4096), 5)
+            if not chunk:
+                break
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 101 ")
+    return got
+
+
 def test_server_idle_ping_in_the_event_loop():
-    """The C layer's idle Ping fires under the asyncio driver, with no I/O to wake it."""
+    """The C layer's idle Ping fires under the asyncio driver, with no I/O to wake it;
+    without a Pong deadline, again after each quiet interval."""
 
     async def main() -> None:
-        async with mgio.aio.serve_ws(echo, ping_interval=0.2) as server:
-            raw = socket.create_connection(("127.0.0.1", server.port))
-            raw.sendall(
-                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                b"Sec-WebSocket-Version: 13\r\n\r\n"
-            )
-            raw.setblocking(False)
-            loop = asyncio.get_running_loop()
-            got = b""
-            deadline = time.monotonic() + 5
-            while got.count(b"\x89\x00") < 2 and time.monotonic() < deadline:
-                got += await asyncio.wait_for(loop.sock_recv(raw, 4096), 5)
-            assert got.startswith(b"HTTP/1.1 101 ")
+        async with mgio.aio.serve_ws(echo, ping_interval=0.2, ping_timeout=0) as server:
+            got = await _silent_peer_reads(server, lambda got: got.count(b"\x89\x00") >= 2)
             assert got.count(b"\x89\x00") >= 2  # empty Pings, unmasked from a server
-            raw.close()
+
+    run(main())
+
+
+def test_server_ping_timeout_in_the_event_loop():
+    """No answer to the idle Ping within ping_timeout: Close 1011, then the close."""
+
+    async def main() -> None:
+        async with mgio.aio.serve_ws(echo, ping_interval=0.1, ping_timeout=0.2) as server:
+            t0 = time.monotonic()
+            got = await _silent_peer_reads(server, lambda got: False)
+            assert 0.25 <= time.monotonic() - t0 < 4
+            assert got.endswith(b"\x89\x00\x88\x18\x03\xf3keepalive ping timeout")
+            await eventually(lambda: not server.connections)
 
     run(main())

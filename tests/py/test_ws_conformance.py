@@ -957,6 +957,42 @@ def test_server_ping_when_idle(start: Callable[..., Server]) -> None:
     assert srv.alive()
 
 
+def test_no_answer_to_the_ping_closes_1011(start: Callable[..., Server]) -> None:
+    """ws_pong_ms: a peer that sends nothing after the idle Ping is taken for gone:
+    Close 1011, then the connection closes, not before the wait has passed."""
+    srv = start("ws_ping_ms=200", "ws_pong_ms=400")
+    with Client(srv.port) as c:
+        c.handshake()
+        assert c.read_frame(3.0).opcode == OP_PING
+        t0 = time.monotonic()
+        f = c.read_frame(3.0)
+        assert time.monotonic() - t0 >= 0.38
+        assert (f.opcode, f.close_code, f.payload[2:]) == (
+            OP_CLOSE, 1011, b"keepalive ping timeout")
+        c.expect_eof()
+    fresh_ok(srv)
+
+
+def test_any_input_answers_the_ping(start: Callable[..., Server]) -> None:
+    """After the idle Ping, a Pong or any frame keeps the connection: it lives on past
+    the Pong wait, pinged again after each quiet interval."""
+    srv = start("ws_ping_ms=200", "ws_pong_ms=300")
+    with Client(srv.port) as c:
+        c.handshake()
+        for answer, echo in ((frame(OP_PONG), None), (text("busy"), b"busy"),
+                             (frame(OP_PONG), None)):
+            assert c.read_frame(3.0).opcode == OP_PING
+            c.write(answer)
+            if echo is not None:
+                assert c.read_frame().payload == echo
+        c.write(text("alive"))
+        f = c.read_frame()
+        while f.opcode == OP_PING:
+            f = c.read_frame()
+        assert (f.opcode, f.payload) == (OP_TEXT, b"alive")
+    fresh_ok(srv)
+
+
 def test_server_ping_not_before_ws_ping_ms(start: Callable[..., Server]) -> None:
     srv = start("ws_ping_ms=700")
     waits = []

@@ -7,6 +7,7 @@ test_ws_client.py."""
 from __future__ import annotations
 
 import gc
+import socket
 from typing import Any
 
 import mgio
@@ -418,6 +419,7 @@ def test_limits_defaults_and_changes(mgr):
         "ws_max_fragments": 1024,
         "ws_ping_interval": 20.0,
         "ws_close_timeout": 5.0,
+        "ws_ping_timeout": 20.0,
         "ws_deflate": True,
         "multipart_max_header": 8192,
         "multipart_max_parts": 1000,
@@ -653,19 +655,40 @@ def test_idle_ping_keeps_the_connection_alive(mgr):
     assert conn.is_websocket
 
 
-def test_close_timeout_when_the_peer_never_answers(mgr):
-    import socket
-
-    listener = mgr.bind("tcp://127.0.0.1:0", Log(), http=True)
-    listener.set_limits(ws_close_timeout=0.1)
+def _silent_peer(mgr, listener) -> tuple[socket.socket, mgio.Connection]:
+    """A raw client that upgrades and then sends nothing, and the server's connection."""
     server_conns: list[mgio.Connection] = []
     listener.handler = lambda c, ev, m: ev == EV_WEBSOCKET_HANDSHAKE_DONE and server_conns.append(c)
-    with socket.create_connection(("127.0.0.1", port_of(listener))) as s:
-        s.sendall(
-            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        poll_until(mgr, lambda: server_conns)
-        (conn,) = server_conns
+    s = socket.create_connection(("127.0.0.1", port_of(listener)), timeout=5)
+    s.sendall(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    poll_until(mgr, lambda: server_conns)
+    return s, server_conns[0]
+
+
+def test_close_timeout_when_the_peer_never_answers(mgr):
+    listener = mgr.bind("tcp://127.0.0.1:0", Log(), http=True)
+    listener.set_limits(ws_close_timeout=0.1)
+    s, conn = _silent_peer(mgr, listener)
+    with s:
         conn.ws_close(1001)
         poll_until(mgr, lambda: conn.closed, timeout=3)
+
+
+def test_ping_timeout_closes_a_silent_peer(mgr):
+    """ws_ping_timeout: no input after the idle Ping -> Close 1011, then the close."""
+    listener = mgr.bind("tcp://127.0.0.1:0", Log(), http=True)
+    listener.set_limits(ws_ping_interval=0.05, ws_ping_timeout=0.1)
+    assert listener.limits["ws_ping_timeout"] == 0.1
+    s, conn = _silent_peer(mgr, listener)
+    with s:
+        poll_until(mgr, lambda: conn.closed, timeout=3)
+        got = b""
+        while b"keepalive ping timeout" not in got:
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        # the 101, the Ping (0x89 0x00), then Close 1011 with its reason
+        assert b"\x89\x00\x88\x18\x03\xf3keepalive ping timeout" in got
