@@ -25,6 +25,7 @@ The C core keeps the Mongoose 6 API; this package is its Python face:
 
 from . import auth
 from ._core import Connection, HttpMessage, Manager, Mbuf, MultipartPart, WebSocketMessage
+from ._redirect import TooManyRedirects
 from ._version import __version__
 from .auth import DigestAuth, htdigest_line
 from .client import Response, request
@@ -94,6 +95,7 @@ __all__ = [
     "Mbuf",
     "MultipartPart",
     "Response",
+    "TooManyRedirects",
     "UploadHandler",
     "WebSocketClosed",
     "WebSocketError",

@@ -14,23 +14,14 @@ from typing import Any
 
 from ._aio_exchange import Exchange, Head
 from ._aio_opening import Opening
-from ._aio_redirect import next_hop
 from ._aio_ws import _wait_for
+from ._redirect import Redirects, TooManyRedirects
 from .client import Response, _auth_retry, _no_userinfo, _prepare
 from .headers import Headers, HeadersLike
 
 __all__ = ["FetchResponse", "TooManyRedirects", "fetch", "request"]
 
 RequestBody = bytes | bytearray | memoryview | str | AsyncIterable[bytes | str] | None
-
-
-class TooManyRedirects(Exception):
-    """More than ``max_redirects`` redirects; ``url`` is where the last one led."""
-
-    def __init__(self, url: str, count: int) -> None:
-        super().__init__(f"more than {count} redirects (the last to {url})")
-        self.url = url
-        self.count = count
 
 
 def _replayable(body: Any) -> bool:
@@ -209,7 +200,7 @@ class _Fetch(Opening[FetchResponse]):
         fields = list(Headers(prepared).items()) if prepared is not None else []
         auth: tuple[str, str] | None = o["auth"]
         deadline = _Deadline(o["timeout"])
-        history: list[tuple[int, str]] = []
+        redirects = Redirects(o["follow_redirects"], o["max_redirects"])
 
         async def once() -> FetchResponse:
             return await _fetch_once(
@@ -223,17 +214,16 @@ class _Fetch(Opening[FetchResponse]):
                 resp.close()
                 url, fields = _no_userinfo(url), retry
                 resp = await once()
-            hop = None
-            if o["follow_redirects"]:
-                location = resp.headers.get("location")
-                hop = next_hop(resp.status, location, method, url, fields, body, _replayable(body))
+            try:
+                hop = redirects.follow(resp.status, resp.headers.get("location"), method, url,
+                                       fields, body, _replayable(body))
+            except TooManyRedirects:
+                resp.close()
+                raise
             if hop is None:
-                resp.history = history
+                resp.history = redirects.history
                 return resp
             resp.close()
-            history.append((resp.status, url))
-            if len(history) > o["max_redirects"]:
-                raise TooManyRedirects(hop.url, o["max_redirects"])
             method, url, fields, body = hop.method, hop.url, hop.headers, hop.body
             if not hop.same_origin:
                 auth = None

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ._core import Connection, HttpMessage, Manager
+from ._redirect import Redirects
 from .events import EV_CLOSE, EV_CONNECT, EV_HTTP_CHUNK, EV_HTTP_REPLY, event_bit
 from .headers import Headers, HeadersLike
 
@@ -26,11 +27,12 @@ class Response:
     """A complete HTTP response.
 
     ``status`` (int), ``reason`` (the reason phrase), ``headers`` (:class:`mgio.Headers`),
-    ``body`` (bytes), ``http_version`` ("HTTP/1.1"), ``url`` (as requested); ``text`` and
-    ``json()`` decode the body.
+    ``body`` (bytes), ``http_version`` ("HTTP/1.1"), ``url`` (as requested, the last one
+    after redirects), ``history`` (the (status, url) of each redirect followed);
+    ``text`` and ``json()`` decode the body.
     """
 
-    __slots__ = ("body", "headers", "http_version", "reason", "status", "url")
+    __slots__ = ("body", "headers", "history", "http_version", "reason", "status", "url")
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class Response:
         self.body = body
         self.http_version = http_version
         self.url = url
+        self.history: list[tuple[int, str]] = []
 
     @property
     def ok(self) -> bool:
@@ -256,15 +259,17 @@ def request(
     json: Any = None,
     max_size: int | None = None,
     auth: tuple[str, str] | None = None,
+    follow_redirects: bool = False,
+    max_redirects: int = 5,
 ) -> Response:
     """Send one HTTP request and return the complete :class:`Response`.
 
     ``url`` is ``http://host[:port][/path][?query]`` (``user:pass@`` adds Basic auth; no
     TLS). ``headers`` is a mapping or (name, value) pairs (CR/LF are refused with
     ValueError); ``body`` bytes-like or str (UTF-8, text/plain unless a Content-Type is
-    given); ``json`` an object sent as application/json instead. Redirects are not
-    followed. Raises TimeoutError when the whole exchange takes longer than ``timeout``
-    seconds, ConnectionError (or another OSError, ConnectionRefusedError say) when the
+    given); ``json`` an object sent as application/json instead. Raises TimeoutError
+    when the whole exchange (redirects and the auth repeat included) takes longer than
+    ``timeout`` seconds, ConnectionError (or another OSError, ConnectionRefusedError say) when the
     connection fails or closes before a complete response, and ValueError for a URL that
     is not http:// or a body over ``max_size`` bytes.
 
@@ -274,29 +279,46 @@ def request(
     on a new connection, with the matching Authorization field, and the second response
     is returned (a 401 again when the credentials are wrong). The body is therefore
     sent twice: give it as bytes or str (a bytes-like object must not change meanwhile).
-    ``timeout`` covers both exchanges.
+
+    Redirects are returned as they are unless ``follow_redirects=True``: then up to
+    ``max_redirects`` are followed (more raise :class:`mgio.TooManyRedirects`), each on
+    a new connection; 301 and 302 turn a POST into a GET and 303 anything but HEAD
+    (the body is dropped), 307 and 308 repeat the method and the body; the
+    Authorization field and ``auth`` are not sent to another host, port or scheme; a
+    Location that is not http:// is not followed. ``response.url`` is the last URL
+    requested and ``response.history`` the (status, url) of each redirect.
     """
     deadline = time.monotonic() + timeout
-    response = _request_once(method, url, headers, body, json, max_size, deadline, timeout)
-    retry = _auth_retry(method, url, headers, response, auth)
-    if retry is not None:
-        url = _no_userinfo(url)
-        response = _request_once(method, url, retry, body, json, max_size, deadline, timeout)
-    return response
+    prepared, body = _prepare(headers, body, json)
+    fields = list(Headers(prepared).items()) if prepared is not None else []
+    redirects = Redirects(follow_redirects, max_redirects)
+    while True:
+        response = _request_once(method, url, fields, body, max_size, deadline, timeout)
+        retry = _auth_retry(method, url, fields, response, auth)
+        if retry is not None:
+            url, fields = _no_userinfo(url), retry
+            response = _request_once(method, url, fields, body, max_size, deadline, timeout)
+        hop = redirects.follow(response.status, response.headers.get("location"), method,
+                               url, fields, body, True)
+        if hop is None:
+            response.history = redirects.history
+            return response
+        method, url, fields, body = hop.method, hop.url, hop.headers, hop.body
+        if not hop.same_origin:
+            auth = None
 
 
 def _request_once(
     method: str,
     url: str,
-    headers: HeadersLike | None,
+    headers: list[tuple[str, str]],
     body: Any,
-    json: Any,
     max_size: int | None,
     deadline: float,
     timeout: float,
 ) -> Response:
     with Manager() as mgr:
-        exchange = _start(mgr, method, url, headers, body, json, max_size)
+        exchange = _start(mgr, method, url, headers, body, None, max_size)
         while not exchange.done:
             left = deadline - time.monotonic()
             if left <= 0:

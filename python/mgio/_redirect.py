@@ -1,12 +1,13 @@
 """Where a redirect leads (RFC 9110 15.4): the next request's method, URL, headers and
-body, or None when it cannot be followed."""
+body, or None when it cannot be followed; and the chain of redirects one request follows.
+Shared by mgio.request and mgio.aio.fetch."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["REDIRECT_STATUSES", "Hop", "next_hop"]
+__all__ = ["REDIRECT_STATUSES", "Hop", "Redirects", "TooManyRedirects", "next_hop"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -61,3 +62,46 @@ def next_hop(
     if not same:
         headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
     return Hop(method, target, headers, body, same)
+
+
+class TooManyRedirects(Exception):
+    """More than ``max_redirects`` redirects; ``url`` is where the last one led."""
+
+    def __init__(self, url: str, count: int) -> None:
+        super().__init__(f"more than {count} redirects (the last to {url})")
+        self.url = url
+        self.count = count
+
+
+class Redirects:
+    """The redirects one request follows (none unless ``enabled``), at most ``limit``;
+    ``history`` is the (status, url) of each response that redirected."""
+
+    def __init__(self, enabled: bool, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("max_redirects must be >= 0")
+        self.enabled = enabled
+        self.limit = limit
+        self.history: list[tuple[int, str]] = []
+
+    def follow(
+        self,
+        status: int,
+        location: str | None,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: Any,
+        replayable: bool,
+    ) -> Hop | None:
+        """The next request after this response (see :func:`next_hop`), or None: the
+        response is the answer. TooManyRedirects past the limit."""
+        if not self.enabled:
+            return None
+        hop = next_hop(status, location, method, url, headers, body, replayable)
+        if hop is None:
+            return None
+        self.history.append((status, url))
+        if len(self.history) > self.limit:
+            raise TooManyRedirects(hop.url, self.limit)
+        return hop
