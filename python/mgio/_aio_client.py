@@ -15,7 +15,7 @@ from typing import Any
 from ._aio_exchange import Exchange, Head
 from ._aio_opening import Opening
 from ._aio_ws import _wait_for
-from ._redirect import Redirects, TooManyRedirects
+from ._redirect import Redirects, TooManyRedirects, next_hop
 from .client import Response, _auth_retry, _no_userinfo, _prepare
 from .headers import Headers, HeadersLike
 
@@ -215,8 +215,9 @@ class _Fetch(Opening[FetchResponse]):
                 url, fields = _no_userinfo(url), retry
                 resp = await once()
             try:
-                hop = redirects.follow(resp.status, resp.headers.get("location"), method, url,
-                                       fields, body, _replayable(body))
+                location = resp.headers.get("location")
+                hop = redirects.follow(resp.status, url, next_hop(
+                    resp.status, location, method, url, fields, body, _replayable(body)))
             except TooManyRedirects:
                 resp.close()
                 raise

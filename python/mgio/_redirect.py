@@ -84,22 +84,11 @@ class Redirects:
         self.limit = limit
         self.history: list[tuple[int, str]] = []
 
-    def follow(
-        self,
-        status: int,
-        location: str | None,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        body: Any,
-        replayable: bool,
-    ) -> Hop | None:
-        """The next request after this response (see :func:`next_hop`), or None: the
-        response is the answer. TooManyRedirects past the limit."""
-        if not self.enabled:
-            return None
-        hop = next_hop(status, location, method, url, headers, body, replayable)
-        if hop is None:
+    def follow(self, status: int, url: str, hop: Hop | None) -> Hop | None:
+        """The request to make after a ``status`` response to ``url`` whose redirect,
+        if any, leads to ``hop`` (see :func:`next_hop`); None when the response is the
+        answer. TooManyRedirects past the limit."""
+        if not self.enabled or hop is None:
             return None
         self.history.append((status, url))
         if len(self.history) > self.limit:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ._core import Connection, HttpMessage, Manager
-from ._redirect import Redirects
+from ._redirect import Redirects, next_hop
 from .events import EV_CLOSE, EV_CONNECT, EV_HTTP_CHUNK, EV_HTTP_REPLY, event_bit
 from .headers import Headers, HeadersLike
 
@@ -298,8 +298,9 @@ def request(
         if retry is not None:
             url, fields = _no_userinfo(url), retry
             response = _request_once(method, url, fields, body, max_size, deadline, timeout)
-        hop = redirects.follow(response.status, response.headers.get("location"), method,
-                               url, fields, body, True)
+        location = response.headers.get("location")
+        hop = redirects.follow(response.status, url, next_hop(
+            response.status, location, method, url, fields, body, True))
         if hop is None:
             response.history = redirects.history
             return response
