@@ -118,6 +118,19 @@ def test_frames_not_in_mgio(frame: str) -> None:
     assert not one_leak(frame).is_mgio()
 
 
+def test_an_asan_error_in_the_log_fails_and_is_printed(tmp_path: Path) -> None:
+    text = (
+        "==77==WARNING: AddressSanitizer failed to allocate 0x4000000000000000 bytes\n"
+        "==77==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020 at pc 0x7f00\n"
+        "READ of size 1 at 0x6020 thread T0\n"
+        "    #0 0x7f00 in Mbuf_item csrc/pyext/mbuf_object.c:371\n"
+    )
+    rc, out = run(tmp_path, text)
+    assert rc == 1
+    assert "heap-use-after-free" in out and "Mbuf_item csrc/pyext/mbuf_object.c:371" in out
+    assert "failed to allocate" not in out
+
+
 def test_no_report_is_no_leak(tmp_path: Path) -> None:
     out: list[str] = []
     assert lsan_report.check([str(tmp_path)], out) == 0

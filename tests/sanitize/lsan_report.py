@@ -18,8 +18,12 @@ exitcode=0, so pytest's status is its own. Each leak record is then one of:
   leak, so one of these is a finding: rerun the test with ASAN_OPTIONS
   fast_unwind_on_malloc=0 to see the whole stack.
 
+log_path= sends ASan's other reports (a heap overflow, a use after free) to the same
+files, and they end the process before any leak check: such a report is printed whole
+(less the warnings of allocations that tests make fail on purpose) and fails too.
+
 Usage: python tests/sanitize/lsan_report.py REPORT_OR_FOLDER...
-Exit status 1 when any leak is mgio's or unattributed, else 0.
+Exit status 1 when any leak is mgio's or unattributed, or ASan reported an error, else 0.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ FRAME_RE = re.compile(r"^\s+#\d+ 0x[0-9a-fA-F]+ (?:in )?(?P<where>.*)$")
 MGIO_FRAME_RE = re.compile(r"(?:^|[\s/(])csrc/|(?:^|/)_core\.cpython-[^/\s)]*\.so\b")
 # the interceptor frame (#0) names the sanitizer, not the allocating code
 RUNTIME_FRAME_RE = re.compile(r"libsanitizer/|__interceptor_|\blib[al]san\.so")
+# an ASan report other than LeakSanitizer's ("==12==ERROR: AddressSanitizer: heap-...")
+ASAN_ERROR_RE = re.compile(r"^==\d+==ERROR: AddressSanitizer")
+# what allocator_may_return_null=1 prints for each allocation the tests make fail
+ALLOC_FAILED_RE = re.compile(r"^==\d+==WARNING: AddressSanitizer failed to allocate")
 # tracemalloc's own bookkeeping (its traceback table), which CPython keeps to the end:
 # allocated directly by its raw_malloc / raw_realloc
 CPYTHON_FRAME_RE = re.compile(r"^raw_(?:malloc|realloc) \S*Modules/_tracemalloc\.c:")
@@ -113,9 +121,18 @@ def total(leaks: list[Leak]) -> str:
 
 
 def check(paths: Iterable[str], out: list[str]) -> int:
-    """Appends what the reports say to `out`; 1 if any leak is mgio's or unattributed."""
+    """Appends what the reports say to `out`; 1 if any leak is mgio's or unattributed,
+    or ASan reported an error."""
     files = report_files(paths)
-    leaks = [leak for f in files for leak in parse(f.read_text(errors="replace").splitlines())]
+    texts = {f: f.read_text(errors="replace").splitlines() for f in files}
+    errors = 0
+    for f, lines in texts.items():
+        if any(ASAN_ERROR_RE.match(line) for line in lines):
+            errors += 1
+            out.append(f"AddressSanitizer reported an error ({f}):")
+            out.extend(line for line in lines if not ALLOC_FAILED_RE.match(line))
+            out.append("")
+    leaks = [leak for lines in texts.values() for leak in parse(lines)]
     mine = [leak for leak in leaks if leak.is_mgio()]
     cpython = [leak for leak in leaks if leak.is_cpython()]
     other = [leak for leak in leaks if not leak.is_mgio() and not leak.is_cpython()]
@@ -139,7 +156,7 @@ def check(paths: Iterable[str], out: list[str]) -> int:
             for leak in found:
                 out.append("")
                 out.extend(leak.text)
-    return 1 if mine or other else 0
+    return 1 if mine or other or errors else 0
 
 
 def main(argv: list[str]) -> int:
