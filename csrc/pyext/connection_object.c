@@ -30,9 +30,9 @@ PyObject *mgio_address_tuple(const union socket_address *sa) {
 
 /* The events `handler` takes: its _mgio_events bit mask (mgio.Handler sets one for the
  * on_* methods a class defines, so unhandled events cost no Python call), else all. */
-unsigned int mgio_wanted_events(PyObject *handler) {
+unsigned int mgio_wanted_events(const mgio_state *st, PyObject *handler) {
   if (handler == NULL || handler == Py_None) return 0;
-  PyObject *mask = PyObject_GetAttrString(handler, "_mgio_events");
+  PyObject *mask = PyObject_GetAttr(handler, st->events_name);
   if (mask == NULL) {
     PyErr_Clear();
     return ~0u;
@@ -61,11 +61,11 @@ void mgio_update_multipart_mode(ConnectionObject *co) {
   }
 }
 
-PyObject *mgio_direct_table(PyObject *handler, unsigned int wanted) {
+PyObject *mgio_direct_table(const mgio_state *st, PyObject *handler, unsigned int wanted) {
   /* only an mgio.Handler (it declares _mgio_events) has one: a plain callable is not
    * asked (a failed lookup costs an exception, and on 3.10 memory tracemalloc sees) */
   if (handler == NULL || handler == Py_None || wanted == ~0u) return NULL;
-  PyObject *table = PyObject_GetAttrString(handler, "_mgio_direct");
+  PyObject *table = PyObject_GetAttr(handler, st->direct_name);
   if (table == NULL) PyErr_Clear();
   if (table != NULL && !PyTuple_Check(table)) Py_CLEAR(table); /* None: no table */
   return table;
@@ -83,8 +83,8 @@ ConnectionObject *mgio_connection_attach(ManagerObject *m, struct mg_connection 
     co->wanted = from->wanted;
     co->direct = Py_XNewRef(from->direct);
   } else {
-    co->wanted = mgio_wanted_events(co->handler);
-    co->direct = mgio_direct_table(co->handler, co->wanted);
+    co->wanted = mgio_wanted_events(m->state, co->handler);
+    co->direct = mgio_direct_table(m->state, co->handler, co->wanted);
   }
   co->user_data = Py_NewRef(Py_None);
   co->endpoints = NULL;
@@ -403,8 +403,8 @@ static PyObject *Connection_register_endpoint(ConnectionObject *co, PyObject *ar
    * pattern is registered again, since a connection that was routed to it may still
    * call it (its EV_CLOSE). */
   if (co->endpoints == NULL && (co->endpoints = PyList_New(0)) == NULL) return NULL;
-  unsigned long wanted = mgio_wanted_events(handler);
-  PyObject *direct = mgio_direct_table(handler, (unsigned int) wanted);
+  unsigned long wanted = mgio_wanted_events(co->manager->state, handler);
+  PyObject *direct = mgio_direct_table(co->manager->state, handler, (unsigned int) wanted);
   PyObject *entry = Py_BuildValue("(OkO)", handler, wanted, direct != NULL ? direct : Py_None);
   Py_XDECREF(direct);
   if (entry == NULL) return NULL;
@@ -932,9 +932,9 @@ static int Connection_set_handler(ConnectionObject *co, PyObject *value, void *c
     return -1;
   }
   Py_XSETREF(co->handler, Py_NewRef(value));
-  co->wanted = mgio_wanted_events(value);
+  co->wanted = mgio_wanted_events(co->manager->state, value);
   mgio_update_multipart_mode(co);
-  Py_XSETREF(co->direct, mgio_direct_table(value, co->wanted));
+  Py_XSETREF(co->direct, mgio_direct_table(co->manager->state, value, co->wanted));
   return 0;
 }
 

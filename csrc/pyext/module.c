@@ -8,6 +8,10 @@ static int core_exec(PyObject *module) {
       mgio_ws_message_type_add(module, st) < 0 ||
       mgio_multipart_part_type_add(module, st) < 0)
     return -1;
+  /* looked up on every handler a connection gets: made once, not per lookup */
+  st->events_name = PyUnicode_InternFromString("_mgio_events");
+  st->direct_name = PyUnicode_InternFromString("_mgio_direct");
+  if (st->events_name == NULL || st->direct_name == NULL) return -1;
   return PyModule_AddStringConstant(module, "__version__", MGIO_VERSION);
 }
 
@@ -22,6 +26,8 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg) {
   Py_VISIT(st->headers_class);
   Py_VISIT(st->ws_ops);
   Py_VISIT(st->ws_error_class);
+  Py_VISIT(st->events_name);
+  Py_VISIT(st->direct_name);
   return 0;
 }
 
@@ -36,6 +42,8 @@ static int core_clear(PyObject *module) {
   Py_CLEAR(st->headers_class);
   Py_CLEAR(st->ws_ops);
   Py_CLEAR(st->ws_error_class);
+  Py_CLEAR(st->events_name);
+  Py_CLEAR(st->direct_name);
   return 0;
 }
 

@@ -23,6 +23,8 @@ typedef struct {
   PyObject *headers_class;  /* mgio.headers.Headers, imported on first use */
   PyObject *ws_ops;         /* mgio.WsOp members by opcode (16), made on first use */
   PyObject *ws_error_class; /* mgio.websocket.WebSocketError, imported on first use */
+  PyObject *events_name;    /* "_mgio_events", interned */
+  PyObject *direct_name;    /* "_mgio_direct", interned */
 } mgio_state;
 
 /* The bit that stands for event `ev` in a handler's _mgio_events mask. Event numbers go
@@ -118,7 +120,7 @@ int mgio_ws_message_type_add(PyObject *module, mgio_state *st);
 int mgio_multipart_part_type_add(PyObject *module, mgio_state *st);
 
 /* The events `handler` takes: its _mgio_events mask (mgio_event_bit of each), else all. */
-unsigned int mgio_wanted_events(PyObject *handler);
+unsigned int mgio_wanted_events(const mgio_state *st, PyObject *handler);
 
 /* The multipart and WebSocket events (a mask of mgio_event_bit). */
 #define MGIO_MULTIPART_EVENTS                                                          \
@@ -138,7 +140,7 @@ void mgio_update_multipart_mode(ConnectionObject *co);
 /* A new reference to the _mgio_direct tuple of `handler`'s class (an mgio.Handler
  * subclass that keeps Handler.__call__), or NULL (no error set) when it has none;
  * `wanted` is mgio_wanted_events(handler) (~0u, a plain callable: not looked up). */
-PyObject *mgio_direct_table(PyObject *handler, unsigned int wanted);
+PyObject *mgio_direct_table(const mgio_state *st, PyObject *handler, unsigned int wanted);
 
 /* A new Connection for `nc` (registered in nc->user_data, which owns the returned
  * reference), with `handler`; what is read from the handler is copied from `from` (the
