@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mgio.h"
 
@@ -33,13 +34,19 @@ struct srv {
 };
 
 /* Starts `s` (zeroed by the caller, behaviour fields set) listening on 127.0.0.1:0 with
- * the HTTP protocol and the test handler. Returns 0 or -1. */
+ * the HTTP protocol and the test handler. Returns 0 or -1; srv_stop is needed either
+ * way, and does nothing for a server already stopped or never started. */
 int srv_start(struct srv *s);
 void srv_stop(struct srv *s);
+/* Declares `struct srv name`, zeroed, stopped when the test returns (see TEST_MGR). */
+#define TEST_SRV(name)                                                    \
+  struct srv name __attribute__((cleanup(srv_stop)));                    \
+  memset(&name, 0, sizeof(name))
 
 /* The answer of the test handler to a request: "<METHOD> <uri>?<query> <body-len>". */
 
-/* A blocking-connected, then non-blocking client socket to `s`; -1 on failure. */
+/* A blocking-connected, then non-blocking client socket to `s`, closed after the test
+ * unless test_close closed it; -1 on failure. */
 int peer_connect(struct srv *s);
 
 /* Sends `n` bytes in pieces of `step` bytes (0: all at once), polling the manager after

@@ -18,12 +18,12 @@
 static int parse(const char *str, union socket_address *sa, int *type, char *host,
                  size_t host_len) {
   size_t n = strlen(str) + 1;
-  char *copy = malloc(n);
+  char *copy = test_malloc(n);
   int rc;
   if (copy == NULL) return -99;
   memcpy(copy, str, n);
   rc = mg__parse_address(copy, sa, type, host, host_len);
-  free(copy);
+  test_free(copy);
   return rc;
 }
 
@@ -201,16 +201,16 @@ static int tcp_pair(int family, int *client, int *server, union socket_address *
   if (lst < 0) return 0;
   if (bind(lst, &addr->sa, mg__sa_len(addr)) != 0 || listen(lst, 1) != 0 ||
       getsockname(lst, &addr->sa, &sl) != 0) {
-    close(lst);
+    test_close(lst);
     return 0;
   }
   *client = socket(family, SOCK_STREAM, 0);
   if (*client >= 0 && connect(*client, &addr->sa, mg__sa_len(addr)) == 0) {
     *server = accept(lst, NULL, NULL);
   }
-  close(lst);
+  test_close(lst);
   if (*server >= 0) return 1;
-  if (*client >= 0) close(*client);
+  if (*client >= 0) test_close(*client);
   return 0;
 }
 
@@ -244,8 +244,8 @@ TEST(conn_addr_to_str_ipv4) {
   CHECK(mg_conn_addr_to_str(NULL, buf, sizeof(buf), ip) == 0 && buf[0] == '\0');
   mg_sock_to_str(INVALID_SOCKET, buf, sizeof(buf), ip);
   CHECK(buf[0] == '\0');
-  close(cl);
-  close(sv);
+  test_close(cl);
+  test_close(sv);
   mg_sock_to_str(sv, buf, sizeof(buf), ip); /* closed: getsockname fails */
   CHECK(buf[0] == '\0');
 }
@@ -261,8 +261,8 @@ TEST(conn_addr_to_str_ipv6) {
   CHECK(strncmp(want, "[::1]:", 6) == 0);
   mg_sock_to_str(sv, buf, sizeof(buf), MG_SOCK_STRINGIFY_IP | MG_SOCK_STRINGIFY_PORT);
   CHECK(strcmp(buf, want) == 0);
-  close(cl);
-  close(sv);
+  test_close(cl);
+  test_close(sv);
 }
 
 TEST(ip_acl_decisions) {
@@ -326,8 +326,8 @@ TEST(socketpair_both_types) {
     CHECK(passes_both_ways(sp));
     errno = 0;
     CHECK(recv(sp[0], &b, 1, 0) == -1 && (errno == EAGAIN || errno == EWOULDBLOCK));
-    close(sp[0]);
-    close(sp[1]);
+    test_close(sp[0]);
+    test_close(sp[1]);
   }
 }
 
@@ -338,8 +338,8 @@ TEST(socketpair_bad_type) {
   CHECK(sp[0] == INVALID_SOCKET && sp[1] == INVALID_SOCKET);
   CHECK(mg_socketpair(NULL, SOCK_STREAM) == 0);
   /* nothing leaked: the next descriptor number is the same one as before */
-  close(probe);
+  test_close(probe);
   next = open("/dev/null", O_RDONLY);
   CHECK(next == probe);
-  close(next);
+  test_close(next);
 }

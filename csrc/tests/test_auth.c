@@ -19,12 +19,12 @@
  * length (ASan catches any read past it). */
 static int basic(const char *value, char *user, size_t ul, char *pass, size_t pl) {
   size_t n = strlen(value);
-  char *copy = (char *) malloc(n > 0 ? n : 1);
+  char *copy = (char *) test_malloc(n > 0 ? n : 1);
   if (copy == NULL) return -9;
   memcpy(copy, value, n);
   struct mg_str hdr = mg_mk_str_n(copy, n);
   int r = mg_parse_http_basic_auth(&hdr, user, ul, pass, pl);
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -41,7 +41,7 @@ static int temp_file(char path[64], const char *text, size_t n) {
   if (fd < 0) return 0;
   FILE *f = fdopen(fd, "wb");
   if (f == NULL) {
-    close(fd);
+    test_close(fd);
     return 0;
   }
   int ok = fwrite(text, 1, n, f) == n;
@@ -61,7 +61,7 @@ static int nonce_of(const char *challenge, char out[65]) {
 static int fresh_nonce(const char *realm, char out[65]) {
   char *ch = mg__auth_challenge(realm, 0);
   int ok = nonce_of(ch, out);
-  free(ch);
+  test_free(ch);
   return ok;
 }
 
@@ -215,8 +215,8 @@ TEST(auth_basic_parse_bad) {
 
 TEST(auth_basic_parse_long_inputs) {
   size_t n = 6000;
-  char *raw = (char *) malloc(n), *v = (char *) malloc(6 + (n + 2) / 3 * 4 + 1);
-  char *u = (char *) malloc(n), *p = (char *) malloc(n);
+  char *raw = (char *) test_malloc(n), *v = (char *) test_malloc(6 + (n + 2) / 3 * 4 + 1);
+  char *u = (char *) test_malloc(n), *p = (char *) test_malloc(n);
   CHECK(raw != NULL && v != NULL && u != NULL && p != NULL);
   memset(raw, 'u', n);
   raw[3000] = ':';
@@ -240,10 +240,10 @@ TEST(auth_basic_parse_long_inputs) {
     int r = basic(cut, u, 64, p, 64);
     CHECK(r == -1 || (strcmp(u, "user") == 0 && strncmp("secret", p, strlen(p)) == 0));
   }
-  free(raw);
-  free(v);
-  free(u);
-  free(p);
+  test_free(raw);
+  test_free(v);
+  test_free(u);
+  test_free(p);
 }
 
 TEST(auth_basic_from_request) {
@@ -260,7 +260,7 @@ TEST(auth_basic_from_request) {
 }
 
 TEST(auth_basic_header) {
-  struct mbuf mb;
+  TEST_MBUF(mb);
   mbuf_init(&mb, 0);
   mg_basic_auth_header(mg_mk_str("foo"), mg_mk_str("bar"), &mb);
   CHECK(mb.len == 35 && memcmp(mb.buf, "Authorization: Basic Zm9vOmJhcg==\r\n", 35) == 0);
@@ -390,11 +390,11 @@ TEST(auth_digest_parse_fields) {
   /* every prefix of a valid value: no over-read (heap copies of exact length) */
   size_t n = strlen(curl);
   for (size_t len = 0; len <= n; len++) {
-    char *copy = (char *) malloc(len > 0 ? len : 1);
+    char *copy = (char *) test_malloc(len > 0 ? len : 1);
     CHECK(copy != NULL);
     memcpy(copy, curl, len);
     int r = mg__digest_parse(mg_mk_str_n(copy, len), &p, store, sizeof(store));
-    free(copy);
+    test_free(copy);
     CHECK(r == 0 || r == -1);
   }
 }
@@ -912,10 +912,10 @@ TEST(auth_challenge_field) {
   size_t hl = sizeof(head) - 1;
   CHECK(f != NULL && strncmp(f, head, hl) == 0);
   CHECK(strlen(f) == hl + 64 + 18 && strcmp(f + hl + 64, "\", algorithm=MD5\r\n") == 0);
-  free(f);
+  test_free(f);
   f = mg__auth_challenge("r", 1);
   CHECK(f != NULL && strstr(f, "algorithm=MD5, stale=true\r\n") != NULL);
-  free(f);
+  test_free(f);
   CHECK(mg__auth_challenge(NULL, 0) == NULL);
   CHECK(mg__auth_challenge("a\r\nX: y", 0) == NULL);
   char big[300];
@@ -925,7 +925,7 @@ TEST(auth_challenge_field) {
   big[256] = '\0';
   f = mg__auth_challenge(big, 0);
   CHECK(f != NULL);
-  free(f);
+  test_free(f);
 }
 
 TEST(auth_is_authorized) {

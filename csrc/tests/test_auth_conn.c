@@ -24,7 +24,7 @@ static size_t talk(struct srv *s, const char *req, int responses) {
   if (fd < 0) return 0;
   peer_send(s, fd, req, strlen(req), 0);
   size_t n = peer_collect(s, fd, s_resp, sizeof(s_resp), responses, &s_closed);
-  close(fd);
+  test_close(fd);
   srv_poll(s, 3);
   return n;
 }
@@ -106,14 +106,14 @@ static void guarded_ep(struct mg_connection *c, int ev, void *ev_data) {
 }
 
 TEST(auth_endpoint_over_loopback) {
-  struct srv s;
+  TEST_SRV(s);
   char file[64], req[4096], nonce[65];
   memset(&s, 0, sizeof(s));
   mg__auth_set_clock(NULL);
   snprintf(file, sizeof(file), "/tmp/mgio_ep_XXXXXX");
   int fd = mkstemp(file);
   CHECK(fd >= 0);
-  close(fd);
+  test_close(fd);
   CHECK(write_htdigest(file, 1));
   CHECK(srv_start(&s) == 0);
   struct mg_http_endpoint_opts o;
@@ -247,8 +247,7 @@ static void challenger(struct mg_connection *c, int ev, void *ev_data) {
 }
 
 TEST(auth_send_digest_auth_request) {
-  struct srv s;
-  memset(&s, 0, sizeof(s));
+  TEST_SRV(s);
   CHECK(srv_start(&s) == 0);
   s.lc->handler = challenger;
   talk(&s, "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /stale HTTP/1.1\r\nHost: h\r\n\r\n", 2);
@@ -309,7 +308,7 @@ static int get_status(struct srv *s, const char *target) {
 }
 
 TEST(auth_serve_http_password_files) {
-  struct srv s;
+  TEST_SRV(s);
   char path[256], outside[64];
   int first = 0;
   memset(&s, 0, sizeof(s));
@@ -362,7 +361,7 @@ TEST(auth_serve_http_password_files) {
   snprintf(outside, sizeof(outside), "/tmp/mgio_global_XXXXXX");
   int fd = mkstemp(outside);
   CHECK(fd >= 0);
-  close(fd);
+  test_close(fd);
   CHECK(write_htdigest(outside, 3));
   s_opts.global_auth_file = outside;
   CHECK(get_status(&s, "/pub.txt") == 401);

@@ -10,12 +10,12 @@
 /* Decodes `n` bytes from an exact-size heap copy (so ASan sees any over-read) into `out`,
  * which is filled with 0xAA first so a missing NUL shows. */
 static int decode_exact(const void *in, size_t n, char *out, size_t out_size) {
-  unsigned char *copy = (unsigned char *) calloc(n > 0 ? n : 1, 1);
+  unsigned char *copy = (unsigned char *) memset(test_malloc(n), 0, n > 0 ? n : 1);
   if (copy == NULL) return -100;
   memcpy(copy, in, n);
   memset(out, 0xAA, out_size);
   int r = mg_base64_decode(copy, (int) n, out);
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -166,7 +166,7 @@ static int mbuf_is(const struct mbuf *m, const char *s) {
 }
 
 TEST(base64_mbuf_append) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mg_mbuf_append_base64(&m, NULL, 0);
   CHECK(m.buf == NULL && m.len == 0 && m.size == 0);
@@ -180,7 +180,7 @@ TEST(base64_mbuf_append) {
 }
 
 TEST(base64_mbuf_append_into_spare_room) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 16);
   char *before = m.buf;
   mbuf_append(&m, "x:", 2);
@@ -194,7 +194,7 @@ TEST(base64_mbuf_append_into_spare_room) {
 /* With one injected failure the preferred size fails and mbuf_reserve retries for the
  * exact size: the append still succeeds, and exactly fills the buffer. */
 TEST(base64_mbuf_append_allocation_retry) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mbuf_append(&m, "x:", 2);
   mbuf_trim(&m);
@@ -208,7 +208,7 @@ TEST(base64_mbuf_append_allocation_retry) {
 /* Sizes that would overflow fail before touching the data or the buffer. */
 TEST(base64_mbuf_append_overflow_unchanged) {
   static const char data[4] = "abc";
-  struct mbuf m = {NULL, 0, 0};
+  TEST_MBUF(m);
   mg_mbuf_append_base64(&m, data, SIZE_MAX); /* 4 * ceil(SIZE_MAX / 3) overflows */
   CHECK(m.buf == NULL && m.len == 0 && m.size == 0);
   /* 4 * ceil(n / 3) fits in size_t but exceeds any allocation mbuf makes */
@@ -219,7 +219,7 @@ TEST(base64_mbuf_append_overflow_unchanged) {
 /* Appending the encoding of the mbuf's own bytes, with and without a reallocation. */
 TEST(base64_mbuf_append_from_itself) {
   for (size_t capacity = 6; capacity <= 64; capacity += 58) {
-    struct mbuf m;
+    TEST_MBUF(m);
     mbuf_init(&m, capacity);
     mbuf_append(&m, "foobar", 6);
     mg_mbuf_append_base64(&m, m.buf, m.len);
@@ -232,7 +232,7 @@ TEST(base64_mbuf_append_from_itself) {
 
 /* An append that cannot get memory appends nothing and leaves the mbuf as it was. */
 TEST(base64_mbuf_append_out_of_memory_appends_nothing) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_append(&m, "ab", 2) == 2);
   char *before = m.buf;

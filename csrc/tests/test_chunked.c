@@ -133,7 +133,7 @@ static const char nul_data[] = "3\r\na\0b\r\n0\r\n\r\nX";
 static int run_one(const char *in, size_t n, int want, const char *body, size_t body_len,
                    const char *rest, size_t rest_len, int want_err, const size_t *pieces,
                    size_t npieces, int keep) {
-  char *out = (char *) malloc(n > 0 ? n : 1);
+  char *out = (char *) test_malloc(n > 0 ? n : 1);
   size_t out_len = 0;
   int err = -1;
   if (out == NULL) return 0;
@@ -147,7 +147,7 @@ static int run_one(const char *in, size_t n, int want, const char *body, size_t 
   } else {
     ok = ok && r == -1;
   }
-  free(out);
+  test_free(out);
   return ok;
 }
 
@@ -155,7 +155,7 @@ static int run_one(const char *in, size_t n, int want, const char *body, size_t 
  * inputs) split twice at every pair of points; both modes. */
 static int run_all_splits(const char *in, size_t n, int want, const char *body,
                           size_t body_len, const char *rest, size_t rest_len, int want_err) {
-  size_t *ones = (size_t *) malloc((n > 0 ? n : 1) * sizeof(size_t));
+  size_t *ones = (size_t *) test_malloc((n > 0 ? n : 1) * sizeof(size_t));
   int ok = ones != NULL;
   for (size_t i = 0; ok && i < n; i++) ones[i] = 1;
   for (int keep = 0; ok && keep < 2; keep++) {
@@ -170,7 +170,7 @@ static int run_all_splits(const char *in, size_t n, int want, const char *body,
       }
     }
   }
-  free(ones);
+  test_free(ones);
   return ok;
 }
 
@@ -244,17 +244,17 @@ TEST(chunked_error_reports_data_before_it) {
 
 /* Feeds `in` whole with limits; returns the verdict and sets *err. */
 static long long with_limits(const char *in, size_t n, const size_t limits[4], int *err) {
-  char *out = (char *) malloc(n > 0 ? n : 1);
+  char *out = (char *) test_malloc(n > 0 ? n : 1);
   size_t out_len = 0;
   if (out == NULL) return -3;
   long long r = mgio_test_chunked_feed(in, n, NULL, 0, 1, limits, out, &out_len, err);
-  free(out);
+  test_free(out);
   return r;
 }
 
 /* "1;<name of ext_len - 1 bytes>\r\nx\r\n0\r\n\r\n": ext_len bytes of extension. */
 static char *ext_message(size_t ext_len, size_t *n) {
-  char *m = (char *) malloc(ext_len + 32);
+  char *m = (char *) test_malloc(ext_len + 32);
   if (m == NULL) return NULL;
   size_t p = 0;
   m[p++] = '1';
@@ -276,7 +276,7 @@ TEST(chunked_limit_ext_len) {
     char *m = ext_message(sizes[i][0], &n);
     CHECK(m != NULL);
     long long r = with_limits(m, n, def, &err);
-    free(m);
+    test_free(m);
     CHECK(sizes[i][1] ? (r == -1 && err == MG__CHUNKED_EEXTTOOLONG) : r == 0);
   }
   for (size_t len = 9; len <= 11; len++) {
@@ -285,7 +285,7 @@ TEST(chunked_limit_ext_len) {
     char *m = ext_message(len, &n);
     CHECK(m != NULL);
     long long r = with_limits(m, n, small, &err);
-    free(m);
+    test_free(m);
     CHECK(len <= 10 ? r == 0 : (r == -1 && err == MG__CHUNKED_EEXTTOOLONG));
   }
   /* The count restarts on every size line; whitespace before ";" counts. */
@@ -298,7 +298,7 @@ TEST(chunked_limit_ext_len) {
 
 /* "0\r\n" + `fields` trailer lines + CRLF whose section is exactly `total` bytes. */
 static char *trailer_message(size_t fields, size_t total, size_t *n) {
-  char *m = (char *) malloc(total + 16);
+  char *m = (char *) test_malloc(total + 16);
   if (m == NULL) return NULL;
   size_t p = 0, left = total - 2; /* the final CRLF */
   memcpy(m, "0\r\n", 3);
@@ -328,7 +328,7 @@ TEST(chunked_limit_trailer_len_and_fields) {
     m = trailer_message(3, total, &n);
     CHECK(m != NULL);
     long long r = with_limits(m, n, def, &err);
-    free(m);
+    test_free(m);
     CHECK(total <= max ? r == 0 : (r == -1 && err == MG__CHUNKED_ETRAILERTOOLONG));
   }
   size_t fmax = MG__CHUNKED_MAX_TRAILER_FIELDS;
@@ -336,21 +336,21 @@ TEST(chunked_limit_trailer_len_and_fields) {
     m = trailer_message(fields, fields * 4 + 2, &n);
     CHECK(m != NULL);
     long long r = with_limits(m, n, def, &err);
-    free(m);
+    test_free(m);
     CHECK(fields <= fmax ? r == 0 : (r == -1 && err == MG__CHUNKED_ETOOMANYTRAILERS));
   }
   size_t small[4] = {0, 0, 12, 2};
   m = trailer_message(2, 12, &n);
   CHECK(m != NULL && with_limits(m, n, small, &err) == 0);
-  free(m);
+  test_free(m);
   m = trailer_message(2, 13, &n);
   CHECK(m != NULL && with_limits(m, n, small, &err) == -1);
   CHECK(err == MG__CHUNKED_ETRAILERTOOLONG);
-  free(m);
+  test_free(m);
   m = trailer_message(3, 12 + 2, &n);
   CHECK(m != NULL && with_limits(m, n, small, &err) == -1);
   CHECK(err == MG__CHUNKED_ETOOMANYTRAILERS);
-  free(m);
+  test_free(m);
   /* An empty trailer section is 2 bytes: a limit of 1 rejects even that. */
   size_t one[4] = {0, 0, 1, 0};
   CHECK(with_limits("0\r\n\r\n", 5, one, &err) == -1 && err == MG__CHUNKED_ETRAILERTOOLONG);
@@ -430,10 +430,10 @@ TEST(chunked_random_payloads_and_reads) {
   static const char tail[] = "POST /next HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int iter = 0; iter < 300; iter++) {
     size_t len = rng_below(&s, 3000);
-    char *payload = (char *) malloc(len + 1);
+    char *payload = (char *) test_malloc(len + 1);
     size_t cap = len * 2 + 64 * (len + 1) + sizeof(tail) + 64;
-    char *wire = (char *) malloc(cap);
-    size_t *pieces = (size_t *) malloc(cap * sizeof(size_t));
+    char *wire = (char *) test_malloc(cap);
+    size_t *pieces = (size_t *) test_malloc(cap * sizeof(size_t));
     CHECK(payload != NULL && wire != NULL && pieces != NULL);
     for (size_t i = 0; i < len; i++) payload[i] = (char) rng_next(&s);
     size_t n = encode_random(&s, payload, len, wire);
@@ -454,9 +454,9 @@ TEST(chunked_random_payloads_and_reads) {
       CHECK(run_one(wire, n, DONE, payload, len, tail, tail_len, MG__CHUNKED_OK, NULL, 0,
                     keep));
     }
-    free(payload);
-    free(wire);
-    free(pieces);
+    test_free(payload);
+    test_free(wire);
+    test_free(pieces);
   }
 }
 

@@ -55,7 +55,7 @@ struct uri_parts {
 static int parse(const char *s, struct uri_parts *u) {
   /* copy to an exact-size heap block so that ASan / valgrind catch over-reads */
   size_t n = strlen(s);
-  char *copy = (char *) malloc(n ? n : 1);
+  char *copy = (char *) test_malloc(n ? n : 1);
   int r;
   memcpy(copy, s, n);
   memset(u, 0x55, sizeof(*u));
@@ -67,7 +67,7 @@ static int parse(const char *s, struct uri_parts *u) {
     REBASE(scheme); REBASE(user); REBASE(host); REBASE(path); REBASE(query); REBASE(frag);
   }
 #undef REBASE
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -206,13 +206,13 @@ TEST(assemble_uri_reference_example) {
   struct mg_str scheme = mg_mk_str("file"), path = mg_mk_str("/foo/.././bar/baz"), out;
   CHECK(mg_assemble_uri(&scheme, NULL, NULL, 0, &path, NULL, NULL, 1, &out) == 0);
   CHECK(str_is(out, "file:///bar/baz") && out.p[out.len] == '\0');
-  free((void *) out.p);
+  test_free((void *) out.p);
   CHECK(mg_assemble_uri(&scheme, NULL, NULL, 0, &path, NULL, NULL, 0, &out) == 0);
   CHECK(str_is(out, "file:///foo/.././bar/baz"));
-  free((void *) out.p);
+  test_free((void *) out.p);
   CHECK(mg_assemble_uri(NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, &out) == 0);
   CHECK(out.p != NULL && out.len == 0 && out.p[0] == '\0');
-  free((void *) out.p);
+  test_free((void *) out.p);
 }
 
 TEST(assemble_uri_all_parts_round_trip) {
@@ -226,7 +226,7 @@ TEST(assemble_uri_all_parts_round_trip) {
     CHECK(mg_assemble_uri(&u.scheme, &u.user, &u.host, u.port, &u.path, &u.query, &u.frag, 0,
                           &out) == 0);
     CHECK(str_is(out, uris[k]));
-    free((void *) out.p);
+    test_free((void *) out.p);
   }
 }
 
@@ -236,7 +236,7 @@ TEST(assemble_uri_bad_path) {
   CHECK(out.p == NULL && out.len == 0);
   CHECK(mg_assemble_uri(NULL, NULL, NULL, 0, &path, NULL, NULL, 0, &out) == 0);
   CHECK(str_is(out, "rel/../x"));
-  free((void *) out.p);
+  test_free((void *) out.p);
   CHECK(mg_assemble_uri(NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL) == -1);
 }
 
@@ -267,13 +267,13 @@ TEST(skip_tokens) {
 /* Calls mg_get_http_var on an exact-size heap copy of `s`. */
 static int get_var(const char *s, const char *name, char *dst, size_t dst_len) {
   size_t n = strlen(s);
-  char *copy = (char *) malloc(n ? n : 1);
+  char *copy = (char *) test_malloc(n ? n : 1);
   struct mg_str b;
   int r;
   memcpy(copy, s, n);
   b = mg_mk_str_n(copy, n);
   r = mg_get_http_var(&b, name, dst, dst_len);
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -329,13 +329,13 @@ TEST(get_http_var_respects_length) {
 
 static int header_param(const char *h, const char *name, char *dst, size_t size) {
   size_t n = strlen(h);
-  char *copy = (char *) malloc(n ? n : 1);
+  char *copy = (char *) test_malloc(n ? n : 1);
   struct mg_str s;
   int r;
   memcpy(copy, h, n);
   s = mg_mk_str_n(copy, n);
   r = mg_http_parse_header(&s, name, dst, size);
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -381,13 +381,13 @@ TEST(http_parse_header2_allocates) {
         strcmp(small, "hi") == 0);
   CHECK(mg_http_parse_header2(&h, "a", &buf, sizeof(small)) == 5 && buf != small &&
         strcmp(buf, "hello") == 0);
-  free(buf);
+  test_free(buf);
   buf = small;
   CHECK(mg_http_parse_header2(&h, "zz", &buf, sizeof(small)) == 0 && buf == small &&
         small[0] == '\0');
   buf = NULL;
   CHECK(mg_http_parse_header2(&h, "b", &buf, 0) == 2 && buf != NULL && strcmp(buf, "hi") == 0);
-  free(buf);
+  test_free(buf);
   buf = NULL;
   CHECK(mg_http_parse_header2(&h, "zz", &buf, 0) == 0 && buf == NULL);
   CHECK(mg_http_parse_header2(NULL, "a", &buf, 0) == 0 && buf == NULL);
@@ -409,12 +409,12 @@ TEST(http_parse_header_respects_length) {
 static size_t match(const char *pattern, const char *str) {
   /* exact-size heap copies: no NUL after either */
   size_t pn = strlen(pattern), sn = strlen(str), r;
-  char *pc = (char *) malloc(pn ? pn : 1), *sc = (char *) malloc(sn ? sn : 1);
+  char *pc = (char *) test_malloc(pn ? pn : 1), *sc = (char *) test_malloc(sn ? sn : 1);
   memcpy(pc, pattern, pn);
   memcpy(sc, str, sn);
   r = mg_match_prefix_n(mg_mk_str_n(pc, pn), mg_mk_str_n(sc, sn));
-  free(pc);
-  free(sc);
+  test_free(pc);
+  test_free(sc);
   return r;
 }
 
@@ -462,20 +462,20 @@ TEST(match_prefix_rules) {
 
 TEST(match_prefix_long_string_and_no_overread) {
   size_t n = 5000;
-  char *s = (char *) malloc(n);
+  char *s = (char *) test_malloc(n);
   memset(s, 'a', n);
   CHECK(mg_match_prefix_n(mg_mk_str("a*"), mg_mk_str_n(s, n)) == n);
   CHECK(mg_match_prefix_n(mg_mk_str("**a$"), mg_mk_str_n(s, n)) == n);
   CHECK(mg_match_prefix_n(mg_mk_str("**b"), mg_mk_str_n(s, n)) == 0);
   s[n - 1] = '/';
   CHECK(mg_match_prefix_n(mg_mk_str("*"), mg_mk_str_n(s, n)) == n - 1);
-  free(s);
+  test_free(s);
 }
 
 TEST(match_prefix_pathological_is_fast) {
   size_t n = 10 * 1024;
   char pattern[128];
-  char *s = (char *) malloc(n);
+  char *s = (char *) test_malloc(n);
   clock_t t0 = clock();
   memset(s, 'a', n);
   /* 30 single stars separated by 'a', ending in a byte that never matches */
@@ -496,7 +496,7 @@ TEST(match_prefix_pathological_is_fast) {
   pattern[60] = 'b';
   CHECK(mg_match_prefix_n(mg_mk_str_n(pattern, 61), mg_mk_str_n(s, n)) == 0);
   CHECK(mg_match_prefix_n(mg_mk_str_n(pattern, 60), mg_mk_str_n(s, n)) == n);
-  free(s);
+  test_free(s);
   CHECK((double) (clock() - t0) / CLOCKS_PER_SEC < 2.0);
 }
 

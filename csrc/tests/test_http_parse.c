@@ -11,12 +11,12 @@
 /* Parses the first `n` bytes of `s` from an exact-size heap copy. */
 static int parse_copy(const char *s, size_t n, struct http_message *hm, int is_req,
                       const struct mg_http_limits *lim, int *status) {
-  char *copy = malloc(n ? n : 1);
+  char *copy = test_malloc(n ? n : 1);
   int r;
   if (copy == NULL) return -100;
   memcpy(copy, s, n);
   r = mg_http_parse_head(copy, n, hm, is_req, lim, status);
-  free(copy);
+  test_free(copy);
   return r;
 }
 
@@ -228,7 +228,7 @@ TEST(http_parse_connection_flags) {
 /* A request whose line, field line, section or field count sits at `at` + delta. */
 static char *build(size_t line_len, size_t field_len, size_t nfields, size_t *n) {
   size_t cap = line_len + 2 + nfields * (field_len + 2) + 2, pos = 0;
-  char *s = malloc(cap);
+  char *s = test_malloc(cap);
   if (s == NULL) return NULL;
   memcpy(s, "GET /", 5);
   memset(s + 5, 'a', line_len - 14);
@@ -251,7 +251,7 @@ static int check_built(size_t line_len, size_t field_len, size_t nfields, int wa
   int ok;
   if (s == NULL) return 0;
   ok = verdict(s, n, 1, NULL, want_status ? -1 : (int) n, want_status);
-  free(s);
+  test_free(s);
   return ok;
 }
 
@@ -304,7 +304,7 @@ TEST(http_parse_section_limit_edges) {
 TEST(http_parse_limit_rejected_early) {
   /* An unterminated request line over the limit is rejected without its end. */
   size_t n = 8200;
-  char *s = malloc(n);
+  char *s = test_malloc(n);
   struct http_message hm;
   int status;
   CHECK(s != NULL);
@@ -312,5 +312,5 @@ TEST(http_parse_limit_rejected_early) {
   memset(s + 5, 'a', n - 5);
   CHECK(mg_http_parse_head(s, 8192, &hm, 1, NULL, &status) == -2 && status == -2);
   CHECK(mg_http_parse_head(s, 8193, &hm, 1, NULL, &status) == -1 && status == 414);
-  free(s);
+  test_free(s);
 }

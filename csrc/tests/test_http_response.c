@@ -14,8 +14,15 @@ struct fixture {
   struct mg_connection *c;
 };
 
+static void teardown(struct fixture *f) {
+  test_mgr_free(&f->mgr);
+}
+
+/* Declares a fixture torn down when the test returns (see TEST_MGR). */
+#define FIXTURE(f) struct fixture f __attribute__((cleanup(teardown)))
+
 static int setup(struct fixture *f) {
-  mg_mgr_init(&f->mgr, NULL);
+  test_mgr_init(&f->mgr, NULL);
   f->c = mg_add_sock(&f->mgr, INVALID_SOCKET, NULL);
   return f->c != NULL;
 }
@@ -39,7 +46,7 @@ static int sent(struct mg_connection *c, const char *exp) {
 #define SRV "Server: mgio\r\n"
 
 TEST(response_line_every_status_code) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   char exp[128];
   for (int code = 100; code <= 599; code++) {
@@ -52,11 +59,11 @@ TEST(response_line_every_status_code) {
   CHECK(sent(f.c, "HTTP/1.1 418 Unknown\r\n" SRV));
   mg_send_response_line(f.c, 999, NULL);
   CHECK(sent(f.c, "HTTP/1.1 999 Unknown\r\n" SRV));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(response_line_clamps_out_of_range_codes) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   static const int bad[] = {-1, 0, 1, 99, 1000, 12345, -2147483647 - 1, 2147483647};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -66,11 +73,11 @@ TEST(response_line_clamps_out_of_range_codes) {
   mg_send_head(f.c, 42, 0, NULL);
   CHECK(sent(f.c, "HTTP/1.1 500 Internal Server Error\r\n" SRV "Content-Length: 0\r\n\r\n"));
   CHECK(!(f.c->flags & MG_F_CLOSE_IMMEDIATELY));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(response_line_extra_headers) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_send_response_line(f.c, 200, "X-A: b");
   CHECK(sent(f.c, "HTTP/1.1 200 OK\r\n" SRV "X-A: b\r\n"));
@@ -94,7 +101,7 @@ TEST(response_line_extra_headers) {
   mg_send_response_line_s(f.c, 204, none);
   CHECK(sent(f.c, "HTTP/1.1 204 No Content\r\n" SRV));
   CHECK(!(f.c->flags & MG_F_CLOSE_IMMEDIATELY));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 /* Each malformed extra-header value queues nothing and closes the connection. */
@@ -117,37 +124,37 @@ TEST(response_line_refuses_malformed_extra_headers) {
       "Set-Cookie: a\r\n\r\nHTTP/1.1 200 OK", /* response splitting */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    struct fixture f;
+    FIXTURE(f);
     CHECK(setup(&f));
     mg_send_response_line(f.c, 200, bad[i]);
     CHECK(sent(f.c, ""));
     CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
     CHECK(f.c->err == EINVAL);
-    mg_mgr_free(&f.mgr);
+    teardown(&f);
 
     CHECK(setup(&f));
     mg_send_head(f.c, 200, 5, bad[i]);
     CHECK(sent(f.c, ""));
     CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
-    mg_mgr_free(&f.mgr);
+    teardown(&f);
 
     CHECK(setup(&f));
     mg_http_send_redirect(f.c, 302, mg_mk_str("/x"), mg_mk_str(bad[i]));
     CHECK(sent(f.c, ""));
     CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
-    mg_mgr_free(&f.mgr);
+    teardown(&f);
   }
   /* a NUL inside a view */
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_send_response_line_s(f.c, 200, mg_mk_str_n("X-A: b\0c", 8));
   CHECK(sent(f.c, ""));
   CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(send_head) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_send_head(f.c, 200, 5, NULL);
   CHECK(sent(f.c, "HTTP/1.1 200 OK\r\n" SRV "Content-Length: 5\r\n\r\n"));
@@ -173,18 +180,18 @@ TEST(send_head) {
   CHECK(sent(f.c, "HTTP/1.1 304 Not Modified\r\n" SRV "Content-Length: 12\r\n\r\n"));
   mg_send_head(NULL, 200, 0, NULL); /* no crash */
   CHECK(!(f.c->flags & (MG_F_CLOSE_IMMEDIATELY | MG_F_SEND_AND_CLOSE)));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(send_error) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_http_send_error(f.c, 404, NULL);
   CHECK(sent(f.c, "HTTP/1.1 404 Not Found\r\n" SRV "Content-Type: text/plain\r\n"
                   "Connection: close\r\nContent-Length: 9\r\n\r\nNot Found"));
   CHECK(f.c->flags & MG_F_SEND_AND_CLOSE);
   CHECK(!(f.c->flags & MG_F_CLOSE_IMMEDIATELY));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 
   CHECK(setup(&f));
   /* the status line keeps the code's phrase; the custom reason is the body */
@@ -208,11 +215,11 @@ TEST(send_error) {
   mg_http_send_error(f.c, 304, "x");
   CHECK(sent(f.c, "HTTP/1.1 304 Not Modified\r\n" SRV "Content-Type: text/plain\r\n"
                   "Connection: close\r\nContent-Length: 0\r\n\r\n"));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(send_redirect) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_http_send_redirect(f.c, 302, mg_mk_str("/login"), mg_mk_str(NULL));
   CHECK(sent(f.c, "HTTP/1.1 302 Found\r\n" SRV "Location: /login\r\nContent-Type: text/html\r\n"
@@ -235,7 +242,7 @@ TEST(send_redirect) {
                   "Content-Length: 31\r\nCache-Control: no-cache\r\n\r\n"
                   "<p>Moved <a href=''>here</a>.\r\n"));
   CHECK(!(f.c->flags & (MG_F_CLOSE_IMMEDIATELY | MG_F_SEND_AND_CLOSE)));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 
   /* a location with CR/LF would split the response: refused */
   static const char *const bad[] = {"/a\r\nSet-Cookie: x", "/a\n", "/a\r", "/\x00"};
@@ -246,16 +253,16 @@ TEST(send_redirect) {
     CHECK(sent(f.c, ""));
     CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
     CHECK(f.c->err == EINVAL);
-    mg_mgr_free(&f.mgr);
+    teardown(&f);
   }
 }
 
 TEST(http_chunks) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   static const size_t sizes[] = {1, 15, 16, 255, 4096};
   static const char *const hex[] = {"1", "F", "10", "FF", "1000"};
-  char *data = malloc(4096), *exp = malloc(4096 + 16);
+  char *data = test_malloc(4096), *exp = test_malloc(4096 + 16);
   CHECK(data != NULL && exp != NULL);
   for (size_t i = 0; i < 4096; i++) data[i] = (char) ('a' + i % 26);
   for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -264,13 +271,13 @@ TEST(http_chunks) {
     memcpy(exp + n + sizes[k], "\r\n", 2);
     mg_send_http_chunk(f.c, data, sizes[k]);
     if (!sent_n(f.c, exp, n + sizes[k] + 2)) {
-      free(data);
-      free(exp);
+      test_free(data);
+      test_free(exp);
       CHECK(0);
     }
   }
-  free(data);
-  free(exp);
+  test_free(data);
+  test_free(exp);
   mg_send_http_chunk(f.c, "", 0);
   CHECK(sent(f.c, "0\r\n\r\n"));
   mg_send_http_chunk(f.c, NULL, 0);
@@ -299,11 +306,11 @@ TEST(http_chunks) {
   mg_send_http_chunk(f.c, "", 0);
   CHECK(sent(f.c, "HTTP/1.1 200 OK\r\n" SRV "Transfer-Encoding: chunked\r\n\r\n"
                   "5\r\nhello\r\n0\r\n\r\n"));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(html_escape) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mg_printf_html_escape(f.c, "<%s>", "a&b");
   CHECK(sent(f.c, "F\r\n&lt;a&amp;b&gt;\r\n"));
@@ -328,7 +335,7 @@ TEST(html_escape) {
   memcpy(exp + n, "\r\n", 2);
   mg_printf_html_escape(f.c, "%s", in);
   CHECK(sent_n(f.c, exp, n + 2));
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }
 
 TEST(response_server_header_is_one_line) {
@@ -341,7 +348,7 @@ TEST(response_server_header_is_one_line) {
 
 /* Out of memory: the connection closes instead of queueing part of a head. */
 TEST(response_out_of_memory_closes) {
-  struct fixture f;
+  FIXTURE(f);
   CHECK(setup(&f));
   mgio_test_alloc_fail_from(1);
   mg_send_head(f.c, 200, 0, NULL);
@@ -349,7 +356,7 @@ TEST(response_out_of_memory_closes) {
   CHECK(f.c->send_mbuf.len == 0);
   CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
   CHECK(f.c->err == ENOMEM);
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 
   CHECK(setup(&f));
   mgio_test_alloc_fail_from(1);
@@ -358,5 +365,5 @@ TEST(response_out_of_memory_closes) {
   CHECK(f.c->send_mbuf.len == 0);
   CHECK(f.c->flags & MG_F_CLOSE_IMMEDIATELY);
   CHECK(f.c->err == ENOMEM);
-  mg_mgr_free(&f.mgr);
+  teardown(&f);
 }

@@ -33,7 +33,7 @@ static char *block_of(size_t n, char c) {
 }
 
 TEST(mbuf_init_zero_allocates_nothing) {
-  struct mbuf m;
+  TEST_MBUF(m);
   memset(&m, 0x5a, sizeof(m));
   mgio_test_alloc_fail_at(1);
   mbuf_init(&m, 0);
@@ -43,7 +43,7 @@ TEST(mbuf_init_zero_allocates_nothing) {
 }
 
 TEST(mbuf_init_exact_capacity) {
-  struct mbuf m;
+  TEST_MBUF(m);
   long live = mgio_test_alloc_live();
   mbuf_init(&m, 100);
   CHECK(m.buf != NULL && m.len == 0 && m.size == 100);
@@ -54,14 +54,14 @@ TEST(mbuf_init_exact_capacity) {
 }
 
 TEST(mbuf_init_failure_leaves_empty) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mgio_test_alloc_fail_at(1);
   mbuf_init(&m, 64);
   CHECK(m.buf == NULL && m.len == 0 && m.size == 0);
 }
 
 TEST(mbuf_init_huge_attempts_nothing) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mgio_test_alloc_fail_at(1);
   mbuf_init(&m, SIZE_MAX);
   CHECK(failure_pending(1));
@@ -69,7 +69,7 @@ TEST(mbuf_init_huge_attempts_nothing) {
 }
 
 TEST(mbuf_free_twice) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 10);
   CHECK(mbuf_append(&m, "abc", 3) == 3);
   mbuf_free(&m);
@@ -78,7 +78,7 @@ TEST(mbuf_free_twice) {
 }
 
 TEST(mbuf_growth_sizes) {
-  struct mbuf m;
+  TEST_MBUF(m);
   char big[20000];
   memset(big, 'x', sizeof(big));
   mbuf_init(&m, 0);
@@ -119,7 +119,7 @@ TEST(mbuf_growth_sizes) {
 }
 
 TEST(mbuf_growth_falls_back_to_exact) {
-  struct mbuf m;
+  TEST_MBUF(m);
   long live = mgio_test_alloc_live();
   mbuf_init(&m, 0);
   mgio_test_alloc_fail_at(1); /* the preferred 15 fails, the exact 10 succeeds */
@@ -136,7 +136,7 @@ TEST(mbuf_growth_falls_back_to_exact) {
 
 TEST(mbuf_growth_no_fallback_when_exact) {
   /* needed 1 has no headroom: one attempt only, and its failure is final */
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mgio_test_alloc_fail_at(1);
   CHECK(mbuf_append(&m, "a", 1) == 0);
@@ -152,7 +152,7 @@ TEST(mbuf_growth_no_fallback_when_exact) {
  * resize/trim below, through refused huge sizes (mbuf_huge_requests_refused) and in the
  * torture test. */
 TEST(mbuf_growth_failure_unchanged) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mgio_test_alloc_fail_at(1);
   CHECK(mbuf_append(&m, "q", 1) == 0);
@@ -189,7 +189,7 @@ TEST(mbuf_growth_failure_unchanged) {
 }
 
 TEST(mbuf_append_returns_and_contents) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_append(&m, "", 0) == 0);
   CHECK(m.buf == NULL && m.len == 0 && m.size == 0);
@@ -209,7 +209,7 @@ TEST(mbuf_append_returns_and_contents) {
 }
 
 TEST(mbuf_insert_positions) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_insert(&m, 0, "world", 5) == 5);
   CHECK(mbuf_insert(&m, 0, "hello", 5) == 5);
@@ -239,7 +239,7 @@ TEST(mbuf_insert_positions) {
 }
 
 TEST(mbuf_insert_without_realloc) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 32);
   CHECK(mbuf_append(&m, "abcdef", 6) == 6);
   char *buf = m.buf;
@@ -251,7 +251,7 @@ TEST(mbuf_insert_without_realloc) {
 }
 
 TEST(mbuf_huge_requests_refused) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   /* empty mbuf: SIZE_MAX and other impossible sizes */
   mgio_test_alloc_fail_at(1);
@@ -290,7 +290,7 @@ TEST(mbuf_huge_requests_refused) {
 }
 
 TEST(mbuf_remove_cases) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mbuf_remove(&m, 0); /* on an empty mbuf */
   mbuf_remove(&m, 1);
@@ -315,7 +315,7 @@ TEST(mbuf_remove_cases) {
 }
 
 TEST(mbuf_resize_cases) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mbuf_resize(&m, 0); /* empty to empty */
   CHECK(m.buf == NULL && m.size == 0);
@@ -340,7 +340,7 @@ TEST(mbuf_resize_cases) {
 }
 
 TEST(mbuf_trim_and_clear) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   mbuf_trim(&m);
   CHECK(m.buf == NULL && m.size == 0);
@@ -366,7 +366,7 @@ TEST(mbuf_trim_and_clear) {
 }
 
 TEST(mbuf_append_and_free_adopts_when_empty) {
-  struct mbuf m;
+  TEST_MBUF(m);
   long live = mgio_test_alloc_live();
   mbuf_init(&m, 0);
   char *blk = block_of(7, 'a');
@@ -392,7 +392,7 @@ TEST(mbuf_append_and_free_adopts_when_empty) {
 }
 
 TEST(mbuf_append_and_free_appends_when_not_empty) {
-  struct mbuf m;
+  TEST_MBUF(m);
   long live = mgio_test_alloc_live();
   mbuf_init(&m, 0);
   CHECK(mbuf_append(&m, "xy", 2) == 2);
@@ -406,7 +406,7 @@ TEST(mbuf_append_and_free_appends_when_not_empty) {
 }
 
 TEST(mbuf_append_and_free_failure_still_frees) {
-  struct mbuf m;
+  TEST_MBUF(m);
   long live = mgio_test_alloc_live();
   mbuf_init(&m, 0);
   CHECK(mbuf_append(&m, "x", 1) == 1); /* size 1 */
@@ -450,7 +450,7 @@ TEST(mbuf_append_and_free_failure_still_frees) {
 }
 
 TEST(mbuf_append_and_free_null_data) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_append_and_free(&m, NULL, 0) == 0);
   CHECK(m.buf == NULL && m.len == 0 && m.size == 0);
@@ -464,7 +464,8 @@ TEST(mbuf_append_and_free_null_data) {
 }
 
 TEST(mbuf_move_cases) {
-  struct mbuf a, b;
+  TEST_MBUF(a);
+  TEST_MBUF(b);
   mbuf_init(&a, 0);
   mbuf_init(&b, 0);
   CHECK(mbuf_append(&a, "payload", 7) == 7);
@@ -487,7 +488,7 @@ TEST(mbuf_move_cases) {
 }
 
 TEST(mbuf_reserve_cases) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_reserve(&m, 0) == 1);
   CHECK(m.buf == NULL && m.size == 0);
@@ -517,7 +518,7 @@ TEST(mbuf_reserve_cases) {
 }
 
 TEST(mbuf_append_from_itself) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 0);
   CHECK(mbuf_append(&m, "abcdef", 6) == 6);
   mbuf_trim(&m); /* full: the next append reallocates */
@@ -540,7 +541,7 @@ TEST(mbuf_insert_from_itself) {
   };
   for (int trimmed = 0; trimmed < 2; trimmed++) {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-      struct mbuf m;
+      TEST_MBUF(m);
       mbuf_init(&m, trimmed ? 8 : 64);
       CHECK(mbuf_append(&m, "abcdefgh", 8) == 8);
       size_t n = cases[i].n;
@@ -688,7 +689,7 @@ static int step(struct mbuf *m, struct model *md, const struct op *op) {
       return n == 0 && m->buf == buf && m->size == size;
     }
     case OP_MOVE: {
-      struct mbuf other;
+      TEST_MBUF(other);
       mbuf_move(m, &other);
       if (m->buf != NULL || m->len != 0 || m->size != 0) return 0;
       if (other.buf != buf || other.size != size || other.len != md->len) return 0;
@@ -701,7 +702,7 @@ static int step(struct mbuf *m, struct model *md, const struct op *op) {
 
 /* Runs the whole script; returns the number of the first failing step plus one, or 0. */
 static size_t run_script(struct model *md) {
-  struct mbuf m = {NULL, 0, 0};
+  TEST_MBUF(m);
   size_t bad = 0;
   md->len = 0;
   for (size_t i = 0; i < sizeof(script) / sizeof(script[0]) && bad == 0; i++) {
@@ -735,7 +736,7 @@ TEST(mbuf_allocation_failure_torture) {
 /* When every allocation fails (the preferred size and the exact-size retry), growth
  * returns 0 and leaves pointer, length, size and contents as they were. */
 TEST(mbuf_growth_fails_when_every_allocation_fails) {
-  struct mbuf m;
+  TEST_MBUF(m);
   mbuf_init(&m, 4);
   CHECK(mbuf_append(&m, "abcd", 4) == 4);
   char *before = m.buf;

@@ -41,7 +41,7 @@ static void log_str(struct log *l, const char *s) {
 /* "{name|filename|content-type}" ('~' for an absent one), the data bytes, "$" for a
  * part's end, "." for done, "!<err>" for an error. */
 static void log_begin(struct log *l, struct mg_str name, struct mg_str file, struct mg_str ct) {
-  char *tmp = (char *) malloc(name.len + file.len + 1);
+  char *tmp = (char *) test_malloc(name.len + file.len + 1);
   if (tmp == NULL) abort();
   log_str(l, "{");
   log_add(l, tmp, mg__mp_unquote(name, tmp));
@@ -58,7 +58,7 @@ static void log_begin(struct log *l, struct mg_str name, struct mg_str file, str
     log_add(l, ct.p, ct.len);
   }
   log_str(l, "}");
-  free(tmp);
+  test_free(tmp);
 }
 
 static void log_error(struct log *l, int err) {
@@ -78,13 +78,13 @@ static struct log feed(const char *b, const char *body, size_t n, const size_t *
                        size_t npieces, int stingy, const struct mg__mp_limits *lim) {
   struct log l = {NULL, 0, 0};
   struct mg__mp st;
-  char *pend = (char *) malloc(n + 1);
+  char *pend = (char *) test_malloc(n + 1);
   size_t plen = 0, given = 0;
   if (pend == NULL) abort();
   log_str(&l, "");
   if (mg__mp_init(&st, mg_mk_str(b), lim) != 0) {
     log_error(&l, st.err);
-    free(pend);
+    test_free(pend);
     return l;
   }
   for (size_t k = 0; k < (npieces > 0 ? npieces : 1); k++) {
@@ -95,7 +95,7 @@ static struct log feed(const char *b, const char *body, size_t n, const size_t *
     int at_end = k + 1 == (npieces > 0 ? npieces : 1);
     for (int guard = 0;; guard++) {
       struct mg__mp_event ev;
-      char *copy = (char *) malloc(plen > 0 ? plen : 1);
+      char *copy = (char *) test_malloc(plen > 0 ? plen : 1);
       if (copy == NULL || guard > 100000) abort();
       memcpy(copy, pend, plen);
       size_t used = mg__mp_parse(&st, plen > 0 ? copy : NULL, plen, at_end, &ev);
@@ -130,17 +130,17 @@ static struct log feed(const char *b, const char *body, size_t n, const size_t *
           stop = 1;
           break;
       }
-      free(copy);
+      test_free(copy);
       memmove(pend, pend + used, plen - used);
       plen -= used;
       if (stop == 2) {
-        free(pend);
+        test_free(pend);
         return l;
       }
       if (stop) break;
     }
   }
-  free(pend);
+  test_free(pend);
   return l;
 }
 
@@ -149,7 +149,7 @@ static struct log feed(const char *b, const char *body, size_t n, const size_t *
  * logs must all equal `want`. */
 static int all_ways(const char *b, const char *body, size_t n, const char *want, size_t want_len,
                     const struct mg__mp_limits *lim) {
-  size_t *ones = (size_t *) malloc((n > 0 ? n : 1) * sizeof(size_t));
+  size_t *ones = (size_t *) test_malloc((n > 0 ? n : 1) * sizeof(size_t));
   int ok = 1;
   if (ones == NULL) return 0;
   for (size_t i = 0; i < n; i++) ones[i] = 1;
@@ -157,23 +157,23 @@ static int all_ways(const char *b, const char *body, size_t n, const char *want,
     struct log l = feed(b, body, n, way & 1 ? ones : NULL, way & 1 ? n : 0, way >= 2, lim);
     ok = l.len == want_len && memcmp(l.p, want, want_len) == 0;
     if (!ok) fprintf(stderr, "way %d: got [%s] want [%s]\n", way, l.p, want);
-    free(l.p);
+    test_free(l.p);
   }
   for (size_t i = 0; ok && i <= n; i++) {
     size_t two[2] = {i, n - i};
     struct log l = feed(b, body, n, two, 2, 0, lim);
     ok = l.len == want_len && memcmp(l.p, want, want_len) == 0;
     if (!ok) fprintf(stderr, "split %zu: got [%s] want [%s]\n", i, l.p, want);
-    free(l.p);
+    test_free(l.p);
     for (size_t j = i; ok && n <= 160 && j <= n; j++) {
       size_t three[3] = {i, j - i, n - j};
       l = feed(b, body, n, three, 3, 0, lim);
       ok = l.len == want_len && memcmp(l.p, want, want_len) == 0;
       if (!ok) fprintf(stderr, "splits %zu %zu: got [%s] want [%s]\n", i, j, l.p, want);
-      free(l.p);
+      test_free(l.p);
     }
   }
-  free(ones);
+  test_free(ones);
   return ok;
 }
 
@@ -355,7 +355,7 @@ TEST(multipart_boundary_of_70_across_splits) {
 static char *many_parts(size_t parts, size_t *len) {
   static const char part[] = "--b\r\n" CD "name=p\r\n\r\nv\r\n";
   size_t n = parts * (sizeof(part) - 1) + 7;
-  char *body = (char *) malloc(n + 1);
+  char *body = (char *) test_malloc(n + 1);
   if (body == NULL) abort();
   for (size_t i = 0; i < parts; i++) memcpy(body + i * (sizeof(part) - 1), part, sizeof(part) - 1);
   memcpy(body + parts * (sizeof(part) - 1), "--b--\r\n", 8);
@@ -371,16 +371,16 @@ TEST(multipart_part_count_limit) {
   for (int i = 0; i < 1000; i++) log_str(&want, "{p|~|~}v$");
   log_str(&want, ".");
   int ok = l.len == want.len && memcmp(l.p, want.p, want.len) == 0;
-  free(l.p);
-  free(body);
+  test_free(l.p);
+  test_free(body);
   body = many_parts(1001, &n);
   l = feed("b", body, n, NULL, 0, 0, NULL);
   want.len = want.len - 2; /* the 1000th part ends in the error, without its "$" */
   log_str(&want, MANY);
   ok = ok && l.len == want.len && memcmp(l.p, want.p, want.len) == 0;
-  free(l.p);
-  free(want.p);
-  free(body);
+  test_free(l.p);
+  test_free(want.p);
+  test_free(body);
   CHECK(ok);
   /* a lower limit, every split */
   struct mg__mp_limits lim = {0, 0, 2};
@@ -397,7 +397,7 @@ TEST(multipart_part_count_limit) {
 static char *header_body(size_t size, size_t *len) {
   static const char head[] = CD "name=a\r\nX-Pad: ";
   size_t pad = size - (sizeof(head) - 1) - 4;
-  char *body = (char *) malloc(size + 64);
+  char *body = (char *) test_malloc(size + 64);
   if (body == NULL) abort();
   size_t n = 0;
   memcpy(body, "--b\r\n", 5);
@@ -421,9 +421,9 @@ TEST(multipart_header_section_limit) {
     struct log whole = feed("b", body, n, NULL, 0, 0, NULL);
     struct log split = feed("b", body, n, pieces, 3, 0, NULL);
     int ok = strcmp(whole.p, want) == 0 && strcmp(split.p, want) == 0;
-    free(whole.p);
-    free(split.p);
-    free(body);
+    test_free(whole.p);
+    test_free(split.p);
+    test_free(body);
     CHECK(ok);
   }
   /* the error comes as soon as the limit is passed, without waiting for the end */
@@ -435,7 +435,7 @@ TEST(multipart_header_section_limit) {
   CHECK(mg__mp_parse(&st, body + 5, 8192, 0, &ev) == 0 && ev.type == MG__MP_NEED_MORE);
   CHECK(mg__mp_parse(&st, body + 5, 8193, 0, &ev) == 0 && ev.type == MG__MP_ERROR &&
         ev.err == MG__MP_EHEADERSIZE);
-  free(body);
+  test_free(body);
   /* a lower limit, every split */
   struct mg__mp_limits lim = {0, strlen(CD "name=abc\r\n\r\n"), 0};
   static const char fits[] = "--b\r\n" CD "name=abc\r\n\r\nv\r\n--b--";
@@ -779,9 +779,9 @@ TEST(multipart_random_bodies_match_model) {
     if (want.p[want.len - 1] == '.') done++;
     const char *bang = strrchr(want.p, '!');
     if (bang != NULL && bang[1] >= '0' && bang[1] <= '9') errs[bang[1] - '0']++;
-    free(want.p);
-    free(whole.p);
-    free(split.p);
+    test_free(want.p);
+    test_free(whole.p);
+    test_free(split.p);
     CHECK(ok);
   }
   /* the bodies reach every outcome */
@@ -880,7 +880,7 @@ TEST(multipart_parse_every_prefix) {
       "--b\r\n" CD "name=\"a\"; filename=\"x\"\r\n\r\nabc\r\n--b\r\n" CD "name=c\r\n\r\nd\r\n--b--";
   size_t n = sizeof(body) - 1, first_end = strlen("--b\r\n" CD "name=\"a\"; filename=\"x\"\r\n\r\nabc");
   for (size_t len = 0; len <= n; len++) {
-    char *copy = (char *) malloc(len > 0 ? len : 1);
+    char *copy = (char *) test_malloc(len > 0 ? len : 1);
     char var[8], file[8];
     const char *chunk;
     size_t clen;
@@ -889,7 +889,7 @@ TEST(multipart_parse_every_prefix) {
     size_t r = mg_parse_multipart(copy, len, var, sizeof(var), file, sizeof(file), &chunk, &clen);
     /* the delimiter's CRLF and "--b" plus one byte decide */
     int whole = len >= first_end + 2 + 3 + 2;
-    free(copy);
+    test_free(copy);
     CHECK(whole ? r == first_end + 2 : r == 0);
   }
 }

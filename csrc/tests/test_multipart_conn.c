@@ -145,7 +145,7 @@ static int serves_fresh_connection(struct srv *s) {
 static char *request(const char *ctype, const char *body, size_t body_len, int chunked,
                      size_t *len) {
   size_t cap = body_len * 2 + 512, n;
-  char *req = (char *) malloc(cap);
+  char *req = (char *) test_malloc(cap);
   if (req == NULL) abort();
   if (ctype == NULL) ctype = "multipart/form-data; boundary=XyZ";
   if (chunked) {
@@ -191,13 +191,13 @@ TEST(multipart_conn_events_in_order_every_way) {
   static const size_t steps[] = {0, 1, 2, 3, 5, 13, 64};
   for (int chunked = 0; chunked < 2; chunked++) {
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-      struct srv s;
+      TEST_SRV(s);
       size_t len;
       CHECK(start(&s) == 0);
       char *req = request(NULL, form, sizeof(form) - 1, chunked, &len);
       int closed;
       exchange(&s, req, len, steps[i], 1, &closed);
-      free(req);
+      test_free(req);
       CHECK(strstr(resp, "HTTP/1.1 200 OK\r\n") == resp);
       CHECK(strstr(resp, "\r\n\r\nparts=3 bytes=53") != NULL);
       CHECK(!closed);
@@ -212,7 +212,7 @@ TEST(multipart_conn_events_in_order_every_way) {
 
 /* Every split of the request in two writes. */
 TEST(multipart_conn_two_writes_split_everywhere) {
-  struct srv s;
+  TEST_SRV(s);
   size_t len;
   CHECK(start(&s) == 0);
   char *req = request(NULL, form, sizeof(form) - 1, 0, &len);
@@ -224,12 +224,12 @@ TEST(multipart_conn_two_writes_split_everywhere) {
     CHECK(peer_send(&s, fd, req, split, 0) == 0);
     CHECK(peer_send(&s, fd, req + split, len - split, 0) == 0);
     peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
-    close(fd);
+    test_close(fd);
     srv_poll(&s, 3);
     CHECK(strstr(resp, "parts=3 bytes=53") != NULL);
     CHECK(strncmp(ep.log, form_log, sizeof(form_log) - 1) == 0);
   }
-  free(req);
+  test_free(req);
   srv_stop(&s);
 }
 
@@ -240,32 +240,32 @@ TEST(multipart_conn_content_type_forms) {
       "multipart/form-data;boundary=XyZ;x=y",
   };
   for (size_t i = 0; i < 3; i++) {
-    struct srv s;
+    TEST_SRV(s);
     size_t len;
     CHECK(start(&s) == 0);
     char *req = request(ctypes[i], form, sizeof(form) - 1, 0, &len);
     int closed;
     exchange(&s, req, len, 0, 1, &closed);
-    free(req);
+    test_free(req);
     CHECK(strstr(resp, "parts=3 bytes=53") != NULL);
     srv_stop(&s);
   }
   /* a quoted boundary with a space and a colon */
-  struct srv s;
+  TEST_SRV(s);
   size_t len;
   static const char body[] = "--a b:c\r\n" CD "name=x\r\n\r\n1\r\n--a b:c--";
   CHECK(start(&s) == 0);
   char *req = request("multipart/form-data; boundary=\"a b:c\"", body, sizeof(body) - 1, 0, &len);
   int closed;
   exchange(&s, req, len, 0, 1, &closed);
-  free(req);
+  test_free(req);
   CHECK(strstr(resp, "parts=1 bytes=1") != NULL);
   CHECK(strcmp(ep.log, "M{x|}1$0E0X") == 0);
   /* not multipart: an ordinary request */
   static const char plain[] = "a=1";
   req = request("text/multipart", plain, 3, 0, &len);
   exchange(&s, req, len, 0, 1, &closed);
-  free(req);
+  test_free(req);
   CHECK(strstr(resp, "not multipart") != NULL);
   srv_stop(&s);
 }
@@ -273,14 +273,14 @@ TEST(multipart_conn_content_type_forms) {
 /* A handler that takes at most 3 bytes of each offer still sees every byte, in order. */
 TEST(multipart_conn_partial_consumption) {
   for (size_t step = 0; step <= 40; step += 20) {
-    struct srv s;
+    TEST_SRV(s);
     size_t len;
     CHECK(start(&s) == 0);
     ep.consume_max = 3;
     char *req = request(NULL, form, sizeof(form) - 1, 0, &len);
     int closed;
     exchange(&s, req, len, step, 1, &closed);
-    free(req);
+    test_free(req);
     CHECK(strstr(resp, "parts=3 bytes=53") != NULL);
     CHECK(strncmp(ep.log, form_log, sizeof(form_log) - 1) == 0);
     CHECK(ep.offers >= 53 / 3);
@@ -291,13 +291,13 @@ TEST(multipart_conn_partial_consumption) {
 
 /* A big part in pieces: data is delivered as it comes (bounded memory). */
 TEST(multipart_conn_large_part_streams) {
-  struct srv s;
+  TEST_SRV(s);
   CHECK(start(&s) == 0);
   size_t data_len = 3 << 20;
   static const char head[] = "--XyZ\r\n" CD "name=big; filename=big.bin\r\n\r\n";
   static const char tail[] = "\r\n--XyZ--\r\n";
   size_t body_len = sizeof(head) - 1 + data_len + sizeof(tail) - 1;
-  char *body = (char *) malloc(body_len);
+  char *body = (char *) test_malloc(body_len);
   CHECK(body != NULL);
   memcpy(body, head, sizeof(head) - 1);
   for (size_t i = 0; i < data_len; i++) body[sizeof(head) - 1 + i] = (char) ("\r\n-XyZ"[i % 6]);
@@ -312,9 +312,9 @@ TEST(multipart_conn_large_part_streams) {
   CHECK(peer_send(&s, fd, hdr, (size_t) hn, 0) == 0);
   CHECK(peer_send(&s, fd, body, body_len, 65536) == 0);
   peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 3);
-  free(body);
+  test_free(body);
   char want[64];
   snprintf(want, sizeof(want), "parts=1 bytes=%zu", data_len);
   CHECK(strstr(resp, want) != NULL);
@@ -324,7 +324,7 @@ TEST(multipart_conn_large_part_streams) {
 
 /* The connection is cut mid-part: PART_END(-1) then REQUEST_END(-1), then the close. */
 TEST(multipart_conn_cut_gives_status_minus_one) {
-  struct srv s;
+  TEST_SRV(s);
   size_t len;
   CHECK(start(&s) == 0);
   char *req = request(NULL, form, sizeof(form) - 1, 0, &len);
@@ -332,9 +332,9 @@ TEST(multipart_conn_cut_gives_status_minus_one) {
   int fd = peer_connect(&s);
   CHECK(fd >= 0);
   CHECK(peer_send(&s, fd, req, cut, 0) == 0);
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 10);
-  free(req);
+  test_free(req);
   CHECK(strcmp(ep.log, "M{file|a\"b.txt}line$-1E-1X") == 0);
   /* cut between parts: no part is open */
   ep_reset();
@@ -343,9 +343,9 @@ TEST(multipart_conn_cut_gives_status_minus_one) {
   fd = peer_connect(&s);
   CHECK(fd >= 0);
   CHECK(peer_send(&s, fd, req, cut, 0) == 0);
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 10);
-  free(req);
+  test_free(req);
   CHECK(strstr(ep.log, "{field|}value$0E-1X") != NULL);
   CHECK(serves_fresh_connection(&s));
   srv_stop(&s);
@@ -382,19 +382,19 @@ static const struct bad bads[] = {
 
 TEST(multipart_conn_malformed_gives_400_then_next_connection_served) {
   for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
-    struct srv s;
+    TEST_SRV(s);
     size_t len;
     CHECK(start(&s) == 0);
     char *req = request(bads[i].ctype, bads[i].body, strlen(bads[i].body), 0, &len);
     int closed;
     /* with a request pipelined behind: it must not be answered */
-    char *two = (char *) malloc(len + 64);
+    char *two = (char *) test_malloc(len + 64);
     CHECK(two != NULL);
     memcpy(two, req, len);
     memcpy(two + len, "GET /fresh HTTP/1.1\r\nHost: a\r\n\r\n", 32);
     exchange(&s, two, len + 32, 0, 2, &closed);
-    free(req);
-    free(two);
+    test_free(req);
+    test_free(two);
     char line[64];
     snprintf(line, sizeof(line), "HTTP/1.1 %s\r\n", bads[i].status);
     if (strncmp(resp, line, strlen(line)) != 0 || strcmp(ep.log, bads[i].log) != 0) {
@@ -410,11 +410,11 @@ TEST(multipart_conn_malformed_gives_400_then_next_connection_served) {
 }
 
 TEST(multipart_conn_limits_give_413) {
-  struct srv s;
+  TEST_SRV(s);
   CHECK(start(&s) == 0);
   /* a part header section over 8 KiB */
   size_t big = 9000, len;
-  char *body = (char *) malloc(big + 200);
+  char *body = (char *) test_malloc(big + 200);
   CHECK(body != NULL);
   int n = snprintf(body, 200, "--XyZ\r\n" CD "name=a\r\nX-Big: ");
   memset(body + n, 'x', big);
@@ -422,21 +422,21 @@ TEST(multipart_conn_limits_give_413) {
   char *req = request(NULL, body, (size_t) n + big + 14, 0, &len);
   int closed;
   exchange(&s, req, len, 0, 2, &closed);
-  free(req);
-  free(body);
+  test_free(req);
+  test_free(body);
   CHECK(strncmp(resp, "HTTP/1.1 413 ", 13) == 0 && closed);
   CHECK(strcmp(ep.log, "ME-1X") == 0);
   /* 1001 parts */
   static const char part[] = "--XyZ\r\n" CD "name=p\r\n\r\n\r\n";
   size_t plen = sizeof(part) - 1;
-  body = (char *) malloc(1001 * plen + 16);
+  body = (char *) test_malloc(1001 * plen + 16);
   CHECK(body != NULL);
   for (size_t i = 0; i < 1001; i++) memcpy(body + i * plen, part, plen);
   memcpy(body + 1001 * plen, "--XyZ--", 7);
   ep_reset();
   req = request(NULL, body, 1001 * plen + 7, 0, &len);
   exchange(&s, req, len, 0, 2, &closed);
-  free(req);
+  test_free(req);
   CHECK(strncmp(resp, "HTTP/1.1 413 ", 13) == 0 && closed);
   CHECK(ep.parts == 1000);
   CHECK(strstr(ep.log, "{p|}$-1E-1X") != NULL);
@@ -445,8 +445,8 @@ TEST(multipart_conn_limits_give_413) {
   memcpy(body + 1000 * plen, "--XyZ--", 7);
   req = request(NULL, body, 1000 * plen + 7, 0, &len);
   exchange(&s, req, len, 0, 1, &closed);
-  free(req);
-  free(body);
+  test_free(req);
+  test_free(body);
   CHECK(strstr(resp, "parts=1000 bytes=0") != NULL);
   srv_stop(&s);
 }
@@ -454,20 +454,20 @@ TEST(multipart_conn_limits_give_413) {
 /* The next request, pipelined right after the body, is served on the same connection. */
 TEST(multipart_conn_pipelined_after_final_boundary) {
   for (int chunked = 0; chunked < 2; chunked++) {
-    struct srv s;
+    TEST_SRV(s);
     size_t len;
     CHECK(start(&s) == 0);
     char *req = request(NULL, form, sizeof(form) - 1, chunked, &len);
     static const char next[] = "GET /fresh HTTP/1.1\r\nHost: a\r\n\r\n";
-    char *two = (char *) malloc(2 * len + sizeof(next));
+    char *two = (char *) test_malloc(2 * len + sizeof(next));
     CHECK(two != NULL);
     memcpy(two, req, len);
     memcpy(two + len, req, len);
     memcpy(two + 2 * len, next, sizeof(next) - 1);
     int closed;
     exchange(&s, two, 2 * len + sizeof(next) - 1, 0, 3, &closed);
-    free(req);
-    free(two);
+    test_free(req);
+    test_free(two);
     CHECK(count_responses(resp, strlen(resp)) == 3 && !closed);
     char *a = strstr(resp, "parts=3 bytes=53");
     char *b = a != NULL ? strstr(a + 1, "parts=3 bytes=53") : NULL;
@@ -479,14 +479,14 @@ TEST(multipart_conn_pipelined_after_final_boundary) {
 
 /* A handler that refuses the request at MG_EV_HTTP_MULTIPART_REQUEST gets no part. */
 TEST(multipart_conn_refused_at_request_gets_no_part) {
-  struct srv s;
+  TEST_SRV(s);
   size_t len;
   CHECK(start(&s) == 0);
   ep.refuse = 1;
   char *req = request(NULL, form, sizeof(form) - 1, 0, &len);
   int closed;
   exchange(&s, req, len, 0, 2, &closed);
-  free(req);
+  test_free(req);
   CHECK(strncmp(resp, "HTTP/1.1 403 Forbidden\r\n", 24) == 0 && closed);
   CHECK(strcmp(ep.log, "ME-1X") == 0);
   /* closing at the second PART_BEGIN: the first part was whole */
@@ -494,7 +494,7 @@ TEST(multipart_conn_refused_at_request_gets_no_part) {
   ep.close_at_begin = 1;
   req = request(NULL, form, sizeof(form) - 1, 0, &len);
   exchange(&s, req, len, 0, 2, &closed);
-  free(req);
+  test_free(req);
   CHECK(strncmp(resp, "HTTP/1.1 403 Forbidden\r\n", 24) == 0 && closed);
   CHECK(strstr(ep.log, "end$0{field|}$-1E-1X") != NULL);
   CHECK(serves_fresh_connection(&s));
@@ -508,7 +508,7 @@ static int name_mode; /* 0: the name as given; 1: a heap copy; 2: refuse; 3: "x\
 static struct mg_str upload_name(struct mg_connection *nc, struct mg_str fname) {
   (void) nc;
   if (name_mode == 1) {
-    char *copy = (char *) malloc(fname.len + 8);
+    char *copy = (char *) malloc(fname.len + 8); /* the library frees it */
     if (copy == NULL) return mg_mk_str_n(NULL, 0);
     memcpy(copy, "copy-", 5);
     memcpy(copy + 5, fname.p, fname.len);
@@ -556,12 +556,12 @@ static int upload(struct srv *s, const char *body, size_t cut) {
   peer_send(s, fd, head, (size_t) hn, 0);
   peer_send(s, fd, body, cut > 0 ? cut : strlen(body), 0);
   if (cut > 0) {
-    close(fd);
+    test_close(fd);
     srv_poll(s, 10);
     return -1;
   }
   peer_collect(s, fd, resp, sizeof(resp), 1, &closed);
-  close(fd);
+  test_close(fd);
   srv_poll(s, 3);
   return strncmp(resp, "HTTP/1.1 ", 9) == 0 ? atoi(resp + 9) : 0;
 }
@@ -576,8 +576,7 @@ TEST(multipart_file_upload_handler_safe_names) {
   snprintf(sub, sizeof(sub), "%s/in", dir);
   CHECK(mkdir(sub, 0755) == 0);
   CHECK(chdir(sub) == 0);
-  struct srv s;
-  memset(&s, 0, sizeof(s));
+  TEST_SRV(s);
   int ok = srv_start(&s) == 0;
   if (ok) mg_register_http_endpoint(s.lc, "/files", upload_endpoint);
   /* hostile names are reduced to a base name inside the working directory */
@@ -644,7 +643,7 @@ TEST(multipart_file_upload_handler_safe_names) {
 static char *sized_header_body(size_t size, size_t *len) {
   static const char cd[] = CD "name=a\r\n";
   size_t fixed = sizeof(cd) - 1 + 7 + 4; /* "X-Pad: " and the two CRLFs */
-  char *body = (char *) malloc(size + 64);
+  char *body = (char *) test_malloc(size + 64);
   if (body == NULL || size < fixed) abort();
   size_t n = (size_t) snprintf(body, 64, "--XyZ\r\n%sX-Pad: ", cd);
   memset(body + n, 'x', size - fixed);
@@ -662,23 +661,23 @@ static void send_sized_header(struct srv *s, size_t size, int refused, int *clos
   char *req = request(NULL, body, blen, 0, &len);
   ep_reset();
   exchange(s, req, len, 0, refused ? 2 : 1, closed);
-  free(req);
-  free(body);
+  test_free(req);
+  test_free(body);
 }
 
 /* Sends a multipart request with `parts` empty parts; waits as send_sized_header. */
 static void send_parts(struct srv *s, size_t parts, int refused, int *closed) {
   static const char part[] = "--XyZ\r\n" CD "name=p\r\n\r\n\r\n";
   size_t plen = sizeof(part) - 1, len;
-  char *body = (char *) malloc(parts * plen + 8);
+  char *body = (char *) test_malloc(parts * plen + 8);
   if (body == NULL) abort();
   for (size_t i = 0; i < parts; i++) memcpy(body + i * plen, part, plen);
   memcpy(body + parts * plen, "--XyZ--", 7);
   char *req = request(NULL, body, parts * plen + 7, 0, &len);
   ep_reset();
   exchange(s, req, len, 0, refused ? 2 : 1, closed);
-  free(req);
-  free(body);
+  test_free(req);
+  test_free(body);
 }
 
 static int ok_with(const char *counts) {
@@ -692,7 +691,7 @@ static int refused_413(int closed) {
 
 /* mp_header and mp_parts from mg_http_set_limits: at and below pass, above is 413. */
 TEST(multipart_conn_configured_limits_below_at_above) {
-  struct srv s;
+  TEST_SRV(s);
   int closed;
   CHECK(start(&s) == 0);
   struct mg_http_limits lim = mg_http_default_limits();
@@ -731,23 +730,23 @@ static int send_partial(struct srv *s) {
   memcpy(cl + 16, "99", 2); /* announce more; the digits have the same width */
   int fd = peer_connect(s);
   if (fd >= 0) peer_send(s, fd, req, len, 0);
-  free(req);
+  test_free(req);
   return fd;
 }
 
 /* Data a handler left is offered again on MG_EV_POLL, without more bytes arriving. */
 TEST(multipart_conn_unconsumed_data_reoffered_on_poll) {
-  struct srv s;
+  TEST_SRV(s);
   CHECK(sizeof(partial_body) - 1 < 100);
   CHECK(start(&s) == 0);
   ep.take_nothing = 1;
   int fd = send_partial(&s);
   CHECK(fd >= 0);
   double t0 = mg_time();
-  while (ep.bytes < 11 && mg_time() < t0 + 3) mg_mgr_poll(&s.mgr, 20);
+  while (ep.bytes < 11 && !test_timed_out(t0, 3)) mg_mgr_poll(&s.mgr, 20);
   CHECK(ep.offers == 2 && ep.bytes == 11);
   CHECK(strcmp(ep.log, "M{a|}hello world") == 0);
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 3);
   CHECK(strcmp(ep.log, "M{a|}hello world$-1E-1X") == 0);
   CHECK(serves_fresh_connection(&s));
@@ -757,7 +756,7 @@ TEST(multipart_conn_unconsumed_data_reoffered_on_poll) {
 /* A handler that keeps taking nothing gets one offer per poll iteration: the manager
  * still sleeps in its wait (no busy loop). */
 TEST(multipart_conn_paused_handler_costs_no_busy_loop) {
-  struct srv s;
+  TEST_SRV(s);
   CHECK(start(&s) == 0);
   ep.take_nothing = 1 << 30;
   int fd = send_partial(&s);
@@ -769,14 +768,14 @@ TEST(multipart_conn_paused_handler_costs_no_busy_loop) {
   CHECK(took >= 0.15);
   CHECK(ep.offers - before >= 5 && ep.offers - before <= 7);
   CHECK(ep.bytes == 0);
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 3);
   srv_stop(&s);
 }
 
 /* A stalled multipart body: 408, and the handler's stream ends with status -1. */
 TEST(multipart_conn_body_timeout_408) {
-  struct srv s;
+  TEST_SRV(s);
   CHECK(start(&s) == 0);
   struct mg_http_limits lim = mg_http_default_limits();
   lim.body_ms = 150;
@@ -786,7 +785,7 @@ TEST(multipart_conn_body_timeout_408) {
   CHECK(fd >= 0);
   peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
   double took = mg_time() - t0;
-  close(fd);
+  test_close(fd);
   srv_poll(&s, 3);
   CHECK(strncmp(resp, "HTTP/1.1 408 ", 13) == 0 && closed);
   CHECK(took >= 0.14 && took < 3);

@@ -131,11 +131,11 @@ TEST(static_date_parse_rejects) {
   /* every prefix of a valid date is invalid (no read past the given length) */
   const char *d = "Sun, 06 Nov 1994 08:49:37 GMT";
   for (size_t n = 0; n < strlen(d); n++) {
-    char *copy = malloc(n + 1);
+    char *copy = test_malloc(n + 1);
     CHECK(copy != NULL);
     memcpy(copy, d, n);
     int r = mg__http_parse_date(mg_mk_str_n(copy, n), &t);
-    free(copy);
+    test_free(copy);
     CHECK(r == -1);
   }
 }
@@ -236,7 +236,7 @@ static int path_is(const char *uri, int exp_status, const char *exp) {
   int ok = st == exp_status &&
            (st != 0 || (out != NULL && n == strlen(exp) && strcmp(out, exp) == 0));
   if (!ok) fprintf(stderr, "path(%s) = %d %s\n", uri, st, st == 0 ? out : "-");
-  free(out);
+  test_free(out);
   return ok;
 }
 

@@ -63,8 +63,21 @@ static int make_tree(void) {
          write_file("d/<b>&x.txt", "x", 1) && write_file("d/.htpasswd", "u:r:h\n", 6);
 }
 
-/* Starts the server over a fresh tree with default options. */
+static void teardown(void) {
+  srv_stop(&s_srv);
+  if (s_root[0] != '\0') remove_tree(s_root);
+  s_root[0] = '\0';
+}
+
+static void deferred_teardown(void *unused) {
+  (void) unused;
+  teardown();
+}
+
+/* Starts the server over a fresh tree with default options; torn down after the test
+ * at the latest. */
 static int setup(void) {
+  test_defer(deferred_teardown, NULL);
   memset(&s_srv, 0, sizeof(s_srv));
   memset(&s_opts, 0, sizeof(s_opts));
   s_file = NULL;
@@ -74,18 +87,13 @@ static int setup(void) {
   return 1;
 }
 
-static void teardown(void) {
-  srv_stop(&s_srv);
-  remove_tree(s_root);
-}
-
 /* Sends `req` on a new connection and collects `responses` answers (0: until close). */
 static size_t ask(const char *req, int responses, int *closed) {
   int fd = peer_connect(&s_srv);
   if (fd < 0) return 0;
   peer_send(&s_srv, fd, req, strlen(req), 0);
   size_t n = peer_collect(&s_srv, fd, s_resp, sizeof(s_resp), responses, closed);
-  close(fd);
+  test_close(fd);
   srv_poll(&s_srv, 3);
   return n;
 }

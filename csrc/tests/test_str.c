@@ -296,12 +296,12 @@ TEST(str_ncasecmp_and_casecmp) {
   CHECK(mg_ncasecmp("_", "A", 1) < 0); /* lower-case folding */
   CHECK(mg_ncasecmp("\xc4", "\xe4", 1) < 0); /* no folding beyond ASCII */
   /* does not read past the NUL of a short string (ASan/valgrind check this) */
-  char *heap = (char *) malloc(2);
+  char *heap = (char *) test_malloc(2);
   CHECK(heap != NULL);
   heap[0] = 'A';
   heap[1] = '\0';
   int r = mg_ncasecmp(heap, "a", SIZE_MAX);
-  free(heap);
+  test_free(heap);
   CHECK(r == 0);
 
   CHECK(mg_casecmp("HTTP/1.1", "http/1.1") == 0);
@@ -329,13 +329,13 @@ TEST(str_c_strnstr) {
   const char *a = "aaab";
   CHECK(c_strnstr(a, "aab", 4) == a + 1);
   /* s need not be NUL-terminated: a heap block of exactly slen bytes */
-  char *blk = (char *) malloc(4);
+  char *blk = (char *) test_malloc(4);
   CHECK(blk != NULL);
   memcpy(blk, "abcd", 4);
   int r1 = c_strnstr(blk, "cd", 4) == blk + 2;
   int r2 = c_strnstr(blk, "d", 3) == NULL;
   int r3 = c_strnstr(blk, "de", 4) == NULL;
-  free(blk);
+  test_free(blk);
   CHECK(r1 && r2 && r3);
   /* s is a C string: a NUL within the bound ends the search (like BSD strnstr) */
   const char *bin = "ab\0cd\0";
@@ -364,7 +364,7 @@ TEST(str_asprintf) {
   CHECK(mg_asprintf(&p, sizeof(mem), "%d", 123456789) == 9);
   CHECK(p != mem && p != NULL);
   int ok = strcmp(p, "123456789") == 0;
-  free(p);
+  test_free(p);
   CHECK(ok);
   /* exactly fitting (4 chars + NUL in 5 bytes) and one too long */
   p = mem;
@@ -373,7 +373,7 @@ TEST(str_asprintf) {
   CHECK(mg_asprintf(&p, sizeof(mem), "%s", "abcde") == 5);
   CHECK(p != mem);
   ok = strcmp(p, "abcde") == 0;
-  free(p);
+  test_free(p);
   CHECK(ok);
   /* empty output */
   p = mem;
@@ -384,18 +384,18 @@ TEST(str_asprintf) {
   CHECK(mg_asprintf(&p, 0, "x=%d", 7) == 3);
   CHECK(p != NULL);
   ok = strcmp(p, "x=7") == 0;
-  free(p);
+  test_free(p);
   CHECK(ok);
   p = NULL;
   CHECK(mg_asprintf(&p, 0, "%s", "") == 0);
   CHECK(p != NULL && p[0] == '\0');
-  free(p);
+  test_free(p);
   /* a long output */
   p = mem;
   CHECK(mg_asprintf(&p, sizeof(mem), "%1000d|%s", 5, "end") == 1004);
   CHECK(p != mem);
   ok = strlen(p) == 1004 && p[998] == ' ' && p[999] == '5' && strcmp(p + 1000, "|end") == 0;
-  free(p);
+  test_free(p);
   CHECK(ok);
   /* the va_list form, with several arguments */
   p = mem;
@@ -404,7 +404,7 @@ TEST(str_asprintf) {
   CHECK(avprintf_wrap(&p, sizeof(mem), "%s-%d-%s", "ab", 42, "cd") == 8);
   CHECK(p != mem);
   ok = strcmp(p, "ab-42-cd") == 0;
-  free(p);
+  test_free(p);
   CHECK(ok);
   /* a format error: -1 and *buf unchanged (a lone surrogate has no multibyte form in
    * the C locale nor in a UTF-8 one) */

@@ -18,7 +18,7 @@
 #include "mgio.h"
 #include "test.h"
 
-#define SHORT_MS 150
+#define SHORT_MS test_ms(150) /* 30 ms under the torture, which runs each test many times */
 #define SHORT_S (SHORT_MS / 1000.0)
 
 static char resp[1 << 18];
@@ -70,7 +70,7 @@ static double time_to_close(struct srv *s, int fd, int *closed) {
 }
 
 TEST(timeout_header_408_after_the_limit) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.header_ms = SHORT_MS;
@@ -82,7 +82,7 @@ TEST(timeout_header_408_after_the_limit) {
   peer_send(&s, fd, "GET / HTTP/1.1\r\nHo", 18, 0);
   peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
   double took = mg_time() - t0;
-  close(fd);
+  test_close(fd);
   CHECK(strncmp(resp, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
   CHECK(strstr(resp, "Connection: close") != NULL && closed);
   CHECK(took >= SHORT_S - 0.05 && took < 3);
@@ -91,7 +91,7 @@ TEST(timeout_header_408_after_the_limit) {
   fd = peer_connect(&s);
   CHECK(fd >= 0);
   took = time_to_close(&s, fd, &closed);
-  close(fd);
+  test_close(fd);
   CHECK(strncmp(resp, "HTTP/1.1 408 ", 13) == 0 && closed && took < 3);
   CHECK(serves_fresh_connection(&s));
   srv_stop(&s);
@@ -100,7 +100,7 @@ TEST(timeout_header_408_after_the_limit) {
 /* After a HEAD request, the 408 of the next (timed-out) head still has its body: the
  * HEAD rule applies to HEAD's own answer only. */
 TEST(timeout_header_408_after_head_request_has_body) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.header_ms = SHORT_MS;
@@ -109,7 +109,7 @@ TEST(timeout_header_408_after_head_request_has_body) {
   CHECK(fd >= 0);
   peer_send(&s, fd, "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET", 32, 0);
   peer_collect(&s, fd, resp, sizeof(resp), 0, &closed);
-  close(fd);
+  test_close(fd);
   const char *second = strstr(resp, "HTTP/1.1 408 ");
   CHECK(strncmp(resp, "HTTP/1.1 200 ", 13) == 0 && second != NULL && closed);
   CHECK(strstr(second, "\r\n\r\nRequest Timeout") != NULL);
@@ -118,7 +118,7 @@ TEST(timeout_header_408_after_head_request_has_body) {
 
 /* A head that arrives slowly but within the limit is served. */
 TEST(timeout_header_slow_head_within_limit_served) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.header_ms = 3 * SHORT_MS;
@@ -131,14 +131,14 @@ TEST(timeout_header_slow_head_within_limit_served) {
   peer_send(&s, fd, "Host: a\r\n\r\n", 11, 0);
   peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
   CHECK(strstr(resp, "200 OK") != NULL && strstr(resp, "GET /slow? 0") != NULL);
-  close(fd);
+  test_close(fd);
   srv_stop(&s);
 }
 
 /* Keep-alive: between requests the header clock does not run (idle_ms governs); it
  * starts with the next request's first byte. */
 TEST(timeout_header_counts_from_first_byte_on_keep_alive) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.header_ms = SHORT_MS;
@@ -152,7 +152,7 @@ TEST(timeout_header_counts_from_first_byte_on_keep_alive) {
   CHECK(!idle_for(&s, fd, 2 * SHORT_S, &len)); /* longer than header_ms: still open */
   peer_send(&s, fd, "GET /2 HTTP/1.1\r\n", 17, 0);
   double took = time_to_close(&s, fd, &closed);
-  close(fd);
+  test_close(fd);
   CHECK(strncmp(resp, "HTTP/1.1 408 ", 13) == 0 && closed);
   CHECK(took >= SHORT_S - 0.05 && took < 3);
   CHECK(s.requests == 1);
@@ -160,7 +160,7 @@ TEST(timeout_header_counts_from_first_byte_on_keep_alive) {
 }
 
 TEST(timeout_keep_alive_idle_closes_quietly) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.idle_ms = SHORT_MS;
@@ -171,7 +171,7 @@ TEST(timeout_keep_alive_idle_closes_quietly) {
   peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
   CHECK(strstr(resp, "GET /1? 0") != NULL && !closed);
   double took = time_to_close(&s, fd, &closed);
-  close(fd);
+  test_close(fd);
   CHECK(closed && resp[0] == '\0'); /* nothing sent: a quiet close */
   CHECK(took >= SHORT_S - 0.05 && took < 3);
   /* a second request within idle_ms is served on the same connection */
@@ -183,13 +183,13 @@ TEST(timeout_keep_alive_idle_closes_quietly) {
   peer_send(&s, fd, "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n", 28, 0);
   peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
   CHECK(strstr(resp, "GET /2? 0") != NULL && !closed);
-  close(fd);
+  test_close(fd);
   CHECK(serves_fresh_connection(&s));
   srv_stop(&s);
 }
 
 TEST(timeout_body_idle_408_and_trickle_served) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.body_ms = SHORT_MS;
@@ -200,7 +200,7 @@ TEST(timeout_body_idle_408_and_trickle_served) {
   peer_send(&s, fd, head, sizeof(head) - 1, 0);
   peer_send(&s, fd, "ab", 2, 0);
   double took = time_to_close(&s, fd, &closed);
-  close(fd);
+  test_close(fd);
   CHECK(strncmp(resp, "HTTP/1.1 408 ", 13) == 0 && strstr(resp, "Connection: close") && closed);
   CHECK(took >= SHORT_S - 0.05 && took < 3);
   CHECK(s.requests == 0 && s.chunks >= 1);
@@ -214,7 +214,7 @@ TEST(timeout_body_idle_408_and_trickle_served) {
     peer_send(&s, fd, "x", 1, 0);
   }
   peer_collect(&s, fd, resp, sizeof(resp), 1, &closed);
-  close(fd);
+  test_close(fd);
   CHECK(strstr(resp, "200 OK") != NULL && strstr(resp, "POST /b? 5") != NULL);
   CHECK(serves_fresh_connection(&s));
   srv_stop(&s);
@@ -241,7 +241,7 @@ static void big_handler(struct mg_connection *c, int ev, void *ev_data) {
 }
 
 TEST(timeout_send_closes_a_peer_that_never_reads) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   s.lc->handler = big_handler;
@@ -252,10 +252,10 @@ TEST(timeout_send_closes_a_peer_that_never_reads) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   double t0 = mg_time();
   peer_send(&s, fd, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n", 30, 0);
-  while (s.closes == 0 && mg_time() < t0 + 5) mg_mgr_poll(&s.mgr, 50);
+  while (s.closes == 0 && !test_timed_out(t0, 5)) mg_mgr_poll(&s.mgr, 50);
   double took = mg_time() - t0;
   if (!(took >= SHORT_S - 0.05 && took < 3)) fprintf(stderr, "send timeout took %f\n", took);
-  close(fd);
+  test_close(fd);
   CHECK(s.requests == 1 && s.closes == 1 && s.chunks == 1); /* closed with ETIMEDOUT */
   CHECK(took >= SHORT_S - 0.05 && took < 3);
   /* a reader that takes all of it in time keeps the connection */
@@ -264,12 +264,12 @@ TEST(timeout_send_closes_a_peer_that_never_reads) {
   peer_send(&s, fd, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n", 30, 0);
   size_t total = 0;
   t0 = mg_time();
-  while (total < (size_t) 8 << 20 && mg_time() < t0 + 10) {
+  while (total < (size_t) 8 << 20 && !test_timed_out(t0, 10)) {
     mg_mgr_poll(&s.mgr, 1);
     ssize_t r;
     while ((r = recv(fd, resp, sizeof(resp), MSG_DONTWAIT)) > 0) total += (size_t) r;
   }
-  close(fd);
+  test_close(fd);
   if (total <= (size_t) 8 << 20 || s.closes != 1) fprintf(stderr, "got %zu, %d closes\n", total, s.closes);
   CHECK(total > (size_t) 8 << 20 && s.closes == 1);
   srv_poll(&s, 3);
@@ -281,7 +281,7 @@ TEST(timeout_send_closes_a_peer_that_never_reads) {
 
 /* `n` pipelined requests "GET /<i>" in one buffer (heap); *len its length. */
 static char *pipelined(int n, size_t *len) {
-  char *buf = (char *) malloc((size_t) n * 40 + 1);
+  char *buf = (char *) test_malloc((size_t) n * 40 + 1);
   size_t at = 0;
   if (buf == NULL) abort();
   for (int i = 1; i <= n; i++)
@@ -314,7 +314,7 @@ static void max_requests_case(struct srv *s, unsigned int max, int sent) {
   /* past the limit, wait for the close (a response that never comes) */
   int wait = (unsigned int) sent >= max ? sent + 1 : sent;
   peer_exchange(s, req, len, 0, wait, resp, sizeof(resp), &closed);
-  free(req);
+  test_free(req);
   int answered = (unsigned int) sent < max ? sent : (int) max;
   CHECK(count_responses(resp, strlen(resp)) == answered);
   CHECK(answer_to(answered) != NULL && answer_to(answered + 1) == NULL);
@@ -324,7 +324,7 @@ static void max_requests_case(struct srv *s, unsigned int max, int sent) {
 }
 
 TEST(limit_max_requests_below_at_above) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   lim.max_requests = 3;
@@ -340,7 +340,7 @@ TEST(limit_max_requests_below_at_above) {
 }
 
 TEST(limit_max_requests_default_1000) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   CHECK(lim.max_requests == 1000);
@@ -384,14 +384,13 @@ static double run_client(struct mg_mgr *mgr, struct mg_connection *c, struct cli
   }
   mg_http_set_limits(c, &lim);
   double t0 = mg_time();
-  while (l->closes == 0 && mg_time() < t0 + 5) mg_mgr_poll(mgr, 1000);
+  while (l->closes == 0 && !test_timed_out(t0, 5)) mg_mgr_poll(mgr, 1000);
   return mg_time() - t0;
 }
 
 TEST(timeout_client_reply_and_ws_handshake) {
-  struct mg_mgr mgr;
   char addr[80], url[100];
-  mg_mgr_init(&mgr, NULL);
+  TEST_MGR(mgr, NULL);
   struct mg_connection *lc = mg_bind(&mgr, "tcp://127.0.0.1:0", silent_handler);
   CHECK(lc != NULL);
   mg_sock_addr_to_str(&lc->sa, addr, sizeof(addr), MG_SOCK_STRINGIFY_IP | MG_SOCK_STRINGIFY_PORT);
@@ -412,13 +411,13 @@ TEST(timeout_client_reply_and_ws_handshake) {
   took = run_client(&mgr, c, &l, SHORT_MS, 1);
   CHECK(l.done == 1 && l.done_code == 0 && l.closes == 1 && l.err == ETIMEDOUT);
   CHECK(took >= SHORT_S - 0.05 && took < 3);
-  mg_mgr_free(&mgr);
+  test_mgr_free(&mgr);
 }
 
 /* Each running timeout reaches mg_mgr_next_timer; with all off there is no wake-up,
  * and a listener never has one. */
 TEST(timeout_deadline_reaches_next_timer) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   apply(&s, &lim);
@@ -426,7 +425,7 @@ TEST(timeout_deadline_reaches_next_timer) {
   CHECK(fd >= 0);
   connections_become(&s, 1);
   CHECK(mg_mgr_next_timer(&s.mgr) == 0);
-  close(fd);
+  test_close(fd);
   connections_become(&s, 0);
   lim.header_ms = 10000;
   apply(&s, &lim);
@@ -437,14 +436,14 @@ TEST(timeout_deadline_reaches_next_timer) {
   connections_become(&s, 1);
   double next = mg_mgr_next_timer(&s.mgr), now = mg_time();
   CHECK(next > now + 9 && next < now + 10.01);
-  close(fd);
+  test_close(fd);
   srv_stop(&s);
 }
 
 /* The manager's cap: a connection accepted over it is closed before any event; one
  * that fits after a close is served. */
 TEST(limit_connection_cap_at_and_above) {
-  struct srv s;
+  TEST_SRV(s);
   struct mg_http_limits lim;
   CHECK(start(&s, &lim) == 0);
   s.mgr.max_connections = 2;
@@ -458,9 +457,9 @@ TEST(limit_connection_cap_at_and_above) {
   peer_send(&s, b, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n", 28, 0);
   peer_collect(&s, b, resp, sizeof(resp), 1, &closed);
   CHECK(strstr(resp, "GET /b? 0") != NULL);
-  close(a);
-  close(b);
-  close(c);
+  test_close(a);
+  test_close(b);
+  test_close(c);
   connections_become(&s, 0);
   CHECK(s.mgr.num_connections == 0 && s.closes == 2);
   CHECK(serves_fresh_connection(&s));

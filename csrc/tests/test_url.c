@@ -11,7 +11,7 @@ static int encodes_to(const char *src, const char *safe, unsigned flags, const c
   struct mg_str r = mg_url_encode_opt(mg_mk_str(src), mg_mk_str(safe), flags);
   int ok = r.p != NULL && r.len == strlen(expect) && memcmp(r.p, expect, r.len) == 0 &&
            r.p[r.len] == '\0';
-  free((void *) r.p);
+  test_free((void *) r.p);
   return ok;
 }
 

@@ -63,11 +63,11 @@ static int parse3(const unsigned char *buf, size_t n, struct mg__ws_header *h) {
   memset(&b, 0, sizeof(b));
   memset(&c, 0, sizeof(c));
   int ra = mg__ws_parse_header(buf, n, &a);
-  unsigned char *copy = (unsigned char *) malloc(n > 0 ? n : 1);
+  unsigned char *copy = (unsigned char *) test_malloc(n > 0 ? n : 1);
   if (copy == NULL) return -100;
   if (n > 0) memcpy(copy, buf, n);
   int rb = mg__ws_parse_header(n > 0 ? copy : NULL, n, &b);
-  free(copy);
+  test_free(copy);
   unsigned char *g = guard_copy(buf, n);
   if (g == NULL) return -100;
   int rc = mg__ws_parse_header(g, n, &c);
@@ -662,8 +662,9 @@ static size_t message_len(int i, int big) {
 static int round_trips(struct mg__ws_deflate *from, struct mg__ws_deflate *to, int count,
                        int big) {
   size_t cap = (size_t) 1 << 20;
-  unsigned char *msg = (unsigned char *) malloc(cap);
-  struct mbuf z, back;
+  unsigned char *msg = (unsigned char *) test_malloc(cap);
+  TEST_MBUF(z);
+  TEST_MBUF(back);
   int ok = msg != NULL;
   mbuf_init(&z, 0);
   mbuf_init(&back, 0);
@@ -678,7 +679,7 @@ static int round_trips(struct mg__ws_deflate *from, struct mg__ws_deflate *to, i
   }
   mbuf_free(&z);
   mbuf_free(&back);
-  free(msg);
+  test_free(msg);
   return ok;
 }
 
@@ -749,7 +750,8 @@ static int zeros_compressed(size_t n, struct mbuf *out) {
 }
 
 TEST(ws_inflate_bomb_stops_at_the_limit) {
-  struct mbuf bomb, out;
+  TEST_MBUF(bomb);
+  TEST_MBUF(out);
   mbuf_init(&bomb, 0);
   mbuf_init(&out, 0);
   CHECK(zeros_compressed((size_t) 100 << 20, &bomb));
@@ -777,7 +779,8 @@ TEST(ws_inflate_limits_exact) {
   fill_message(msg, sizeof(msg));
   struct mg__ws_deflate_params p = {1, 1, 15, 15};
   struct mg__ws_deflate *s = mg__ws_deflate_new(&p, 1);
-  struct mbuf z, out;
+  TEST_MBUF(z);
+  TEST_MBUF(out);
   mbuf_init(&z, 0);
   mbuf_init(&out, 0);
   CHECK(s != NULL && mg__ws_deflate_message(s, msg, sizeof(msg), &z) == 0);
@@ -808,7 +811,7 @@ static int inflate_fresh(const void *data, size_t n, int bits, struct mbuf *out)
 }
 
 TEST(ws_inflate_invalid_data) {
-  struct mbuf out;
+  TEST_MBUF(out);
   mbuf_init(&out, 0);
   /* BTYPE 11 is reserved. */
   CHECK(inflate_fresh("\xff\xff\xff", 3, 15, &out) == -1);
@@ -837,7 +840,9 @@ TEST(ws_inflate_window_bits_enforced_across_messages) {
   for (size_t i = 0; i < sizeof(msg); i++) msg[i] = (unsigned char) rnd();
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
   struct mg__ws_deflate *s = mg__ws_deflate_new(&p, 1);
-  struct mbuf z1, z2, out;
+  TEST_MBUF(z1);
+  TEST_MBUF(z2);
+  TEST_MBUF(out);
   mbuf_init(&z1, 0);
   mbuf_init(&z2, 0);
   mbuf_init(&out, 0);
@@ -869,7 +874,7 @@ TEST(ws_inflate_window_bits_enforced_across_messages) {
 TEST(ws_inflate_bfinal_blocks) {
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
   struct mg__ws_deflate *d = mg__ws_deflate_new(&p, 0);
-  struct mbuf out;
+  TEST_MBUF(out);
   mbuf_init(&out, 0);
   CHECK(d != NULL);
   /* The RFC's own example. */
@@ -918,7 +923,8 @@ TEST(ws_deflate_allocation_failures) {
   int done = 0, saw_state = 0, saw_deflate = 0, saw_inflate = 0;
   for (long k = 1; !done && k < 1000; k++) {
     long live = mgio_test_alloc_live();
-    struct mbuf z, back;
+    TEST_MBUF(z);
+    TEST_MBUF(back);
     mbuf_init(&z, 0);
     mbuf_init(&back, 0);
     mgio_test_alloc_fail_from(k); /* the k-th allocation and all later ones fail */
