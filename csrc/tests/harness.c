@@ -1,5 +1,7 @@
 /* The test registry and what tests hand over to be released (test.h), shared by both
  * runners (main.c, allocfail/main.c). */
+#define _XOPEN_SOURCE 500 /* nftw */
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,11 @@ static void forget(void (*fn)(void *), void *arg) {
   while (num_deferred > 0 && deferred[num_deferred - 1].fn == NULL) num_deferred--;
 }
 
+void test_release(void (*fn)(void *), void *arg) {
+  forget(fn, arg);
+  fn(arg);
+}
+
 static void close_fd(void *arg) {
   close((int) (intptr_t) arg);
 }
@@ -87,8 +94,7 @@ int test_fd(int fd) {
 }
 
 void test_close(int fd) {
-  forget(close_fd, (void *) (intptr_t) fd);
-  close(fd);
+  test_release(close_fd, (void *) (intptr_t) fd);
 }
 
 void *test_malloc(size_t n) {
@@ -99,8 +105,42 @@ void *test_malloc(size_t n) {
 }
 
 void test_free(void *p) {
-  forget(free, p);
-  free(p);
+  test_release(free, p);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void) st;
+  (void) type;
+  (void) ftw;
+  remove(path);
+  return 0;
+}
+
+void test_remove_tree(const char *path) {
+  nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_and_free(void *path) {
+  test_remove_tree((const char *) path);
+  free(path);
+}
+
+void test_temp(const char *path) {
+  char *copy = strdup(path); /* the caller's buffer is gone after the test */
+  if (copy == NULL) abort();
+  test_defer(remove_and_free, copy);
+}
+
+static void chdir_back(void *dir) {
+  if (chdir((const char *) dir) != 0) perror("chdir back");
+}
+
+int test_chdir(const char *dir) {
+  char *cwd = getcwd(NULL, 0);
+  if (cwd == NULL) return -1;
+  test_defer(free, cwd);
+  test_defer(chdir_back, cwd);
+  return chdir(dir);
 }
 
 void test_mgr_init(struct mg_mgr *mgr, void *user_data) {
@@ -153,6 +193,10 @@ int test_torture(void) {
 
 unsigned int test_ms(unsigned int ms) {
   return torture ? ms / 5 : ms;
+}
+
+int test_rounds(int n) {
+  return torture && n >= 10 ? n / 10 : n;
 }
 
 int test_timed_out(double since, double seconds) {

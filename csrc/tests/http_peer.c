@@ -3,8 +3,6 @@
 #include "http_peer.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -196,22 +194,4 @@ size_t peer_exchange(struct srv *s, const void *req, size_t len, size_t step, in
   test_close(fd);
   srv_poll(s, 3);
   return n;
-}
-
-void remove_tree(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *de;
-  char path[512];
-  while (d != NULL && (de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-    struct stat st;
-    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-      remove_tree(path);
-    } else {
-      unlink(path);
-    }
-  }
-  if (d != NULL) closedir(d);
-  rmdir(dir);
 }

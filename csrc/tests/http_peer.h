@@ -64,9 +64,6 @@ size_t peer_collect(struct srv *s, int fd, char *out, size_t cap, int responses,
 size_t peer_exchange(struct srv *s, const void *req, size_t len, size_t step, int responses,
                      char *out, size_t cap, int *closed);
 
-/* Removes the folder `dir` and everything under it (symlinks are not followed). */
-void remove_tree(const char *dir);
-
 /* Complete responses at the start of buf[0 .. len). */
 int count_responses(const char *buf, size_t len);
 

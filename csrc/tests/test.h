@@ -63,12 +63,20 @@ void test_mgr_free(struct mg_mgr *mgr);
  * mbuf empty, so freeing it before is fine). */
 #define TEST_MBUF(name) struct mbuf name __attribute__((cleanup(mbuf_free))) = {NULL, 0, 0}
 
-/* fn(arg) runs after the test, in reverse order of registration. */
+/* fn(arg) runs after the test, in reverse order of registration; test_release runs it
+ * at once instead (and forgets it). */
 void test_defer(void (*fn)(void *), void *arg);
+void test_release(void (*fn)(void *), void *arg);
 /* Closes fd after the test (nothing when fd < 0); returns fd. test_close closes it at
  * once and forgets it (any descriptor may be given). */
 int test_fd(int fd);
 void test_close(int fd);
+/* Removes `path` (a file, or a folder and all under it; symlinks are not followed) after
+ * the test: for the temporary files a test makes. test_remove_tree removes it at once. */
+void test_temp(const char *path);
+void test_remove_tree(const char *path);
+/* chdir, the working folder set back after the test; 0 or -1. */
+int test_chdir(const char *dir);
 /* malloc, the block freed after the test unless test_free freed it before. Aborts when
  * out of memory (only the library's allocations are made to fail). */
 void *test_malloc(size_t n);
@@ -82,6 +90,9 @@ int test_timed_out(double since, double seconds);
 int test_torture(void);
 /* `ms`, or a fifth of it under the torture: the timeouts that tests set and wait out. */
 unsigned int test_ms(unsigned int ms);
+/* `n`, or a tenth of it (at least 1) under the torture: the rounds of a loop that repeats
+ * one exercise enough to take seconds, when the torture reruns it for every allocation. */
+int test_rounds(int n);
 
 /* ---- for the runners ------------------------------------------------------------------ */
 int mgio_test_count(void);

@@ -11,6 +11,7 @@
 #include "../http/auth.h"
 #include "../proto/auth.h"
 #include "mgio.h"
+#include "nonce_clock.h"
 #include "test.h"
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -39,6 +40,7 @@ static int temp_file(char path[64], const char *text, size_t n) {
   snprintf(path, 64, "/tmp/mgio_auth_XXXXXX");
   int fd = mkstemp(path);
   if (fd < 0) return 0;
+  test_temp(path);
   FILE *f = fdopen(fd, "wb");
   if (f == NULL) {
     test_close(fd);
@@ -119,11 +121,6 @@ static int check_file(struct http_message *hm, const char *realm, const char *pa
   int r = mg_http_check_digest_auth2(hm, realm, fp, stale);
   fclose(fp);
   return r;
-}
-
-static uint64_t s_now;
-static uint64_t fake_clock(void) {
-  return s_now;
 }
 
 /* ---- Basic ------------------------------------------------------------------------- */
@@ -867,29 +864,28 @@ TEST(auth_digest_expiry) {
   struct http_message hm;
   int stale;
   CHECK(htdigest());
-  s_now = 100000;
-  mg__auth_set_clock(fake_clock);
+  fake_nonce_clock(100000);
   CHECK(fresh_nonce("r", nonce));
   digest_value(v, sizeof(v), "joe", "r", "pw", "GET", "/", nonce, "00000001", "cn", "");
   CHECK(request(buf, sizeof(buf), &hm, "GET", "/", v));
-  s_now += 301; /* expired: right credentials -> stale; wrong ones -> not */
+  nonce_now += 301; /* expired: right credentials -> stale; wrong ones -> not */
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 0 && stale == 1);
-  s_now -= 1; /* exactly the lifetime: still fresh */
+  nonce_now -= 1; /* exactly the lifetime: still fresh */
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 1 && stale == 0);
-  s_now += 1000;
+  nonce_now += 1000;
   digest_value(v, sizeof(v), "joe", "r", "bad", "GET", "/", nonce, "00000002", "cn", "");
   CHECK(request(buf, sizeof(buf), &hm, "GET", "/", v));
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 0 && stale == 0);
   /* a nonce from the future (the clock went back) is stale too */
   CHECK(fresh_nonce("r", nonce));
-  s_now -= 10;
+  nonce_now -= 10;
   digest_value(v, sizeof(v), "joe", "r", "pw", "GET", "/", nonce, "00000001", "cn", "");
   CHECK(request(buf, sizeof(buf), &hm, "GET", "/", v));
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 0 && stale == 1);
   /* the lifetime can be changed at run time */
   CHECK(mg_http_set_digest_nonce_lifetime(5) == MG_DIGEST_NONCE_LIFETIME);
   CHECK(fresh_nonce("r", nonce));
-  s_now += 6;
+  nonce_now += 6;
   digest_value(v, sizeof(v), "joe", "r", "pw", "GET", "/", nonce, "00000001", "cn", "");
   CHECK(request(buf, sizeof(buf), &hm, "GET", "/", v));
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 0 && stale == 1);
@@ -897,7 +893,7 @@ TEST(auth_digest_expiry) {
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 1);
   /* a nonce made with the test hook at an old time */
   char old[65];
-  CHECK(mg__auth_make_nonce(old, "r", s_now - 1000) == 0);
+  CHECK(mg__auth_make_nonce(old, "r", nonce_now - 1000) == 0);
   digest_value(v, sizeof(v), "joe", "r", "pw", "GET", "/", old, "00000001", "cn", "");
   CHECK(request(buf, sizeof(buf), &hm, "GET", "/", v));
   CHECK(check_file(&hm, "r", s_htdigest, &stale) == 0 && stale == 1);
@@ -933,6 +929,7 @@ TEST(auth_is_authorized) {
   struct http_message hm;
   mg__auth_set_clock(NULL);
   CHECK(mkdtemp(dir) != NULL);
+  test_temp(dir);
   CHECK(htdigest());
   snprintf(path, sizeof(path), "%s/.htpasswd", dir);
   CHECK(rename(s_htdigest, path) == 0);

@@ -13,6 +13,7 @@
 #include "../proto/auth.h"
 #include "http_peer.h"
 #include "mgio.h"
+#include "nonce_clock.h"
 #include "test.h"
 
 static char s_resp[1 << 16];
@@ -79,11 +80,6 @@ static int write_htdigest(const char *path, int which) {
   return fclose(f) == 0;
 }
 
-static uint64_t s_now;
-static uint64_t fake_clock(void) {
-  return s_now;
-}
-
 /* ---- endpoints ---------------------------------------------------------------------- */
 
 static int ep_requests, ep_chunks, ep_other;
@@ -113,6 +109,7 @@ TEST(auth_endpoint_over_loopback) {
   snprintf(file, sizeof(file), "/tmp/mgio_ep_XXXXXX");
   int fd = mkstemp(file);
   CHECK(fd >= 0);
+  test_temp(file);
   test_close(fd);
   CHECK(write_htdigest(file, 1));
   CHECK(srv_start(&s) == 0);
@@ -199,12 +196,11 @@ TEST(auth_endpoint_over_loopback) {
   ep_other = 0;
 
   /* an expired nonce with the right password: 401 with stale=true */
-  s_now = 5000;
-  mg__auth_set_clock(fake_clock);
+  fake_nonce_clock(5000);
   build(req, sizeof(req), "GET", "/secret", NULL, NULL, NULL, "", "");
   talk(&s, req, 1);
   CHECK(challenge_nonce(nonce));
-  s_now += MG_DIGEST_NONCE_LIFETIME + 1;
+  nonce_now += MG_DIGEST_NONCE_LIFETIME + 1;
   build(req, sizeof(req), "GET", "/secret", nonce, "joe", "pw", "", "");
   talk(&s, req, 1);
   CHECK(status_is(401) && strstr(s_resp, ", stale=true\r\n") != NULL);
@@ -316,6 +312,7 @@ TEST(auth_serve_http_password_files) {
   mg__auth_set_clock(NULL);
   snprintf(s_root, sizeof(s_root), "/tmp/mgio_authroot_XXXXXX");
   CHECK(mkdtemp(s_root) != NULL);
+  test_temp(s_root);
   CHECK(sub("sec") && sub("sec/sub") && sub("sec/ann") && sub("pub"));
   CHECK(put("pub.txt", "public\n") && put("sec/a.txt", "secret a\n") &&
         put("sec/sub/b.txt", "secret b\n") && put("sec/ann/c.txt", "ann's\n") &&
@@ -361,6 +358,7 @@ TEST(auth_serve_http_password_files) {
   snprintf(outside, sizeof(outside), "/tmp/mgio_global_XXXXXX");
   int fd = mkstemp(outside);
   CHECK(fd >= 0);
+  test_temp(outside);
   test_close(fd);
   CHECK(write_htdigest(outside, 3));
   s_opts.global_auth_file = outside;
@@ -401,5 +399,5 @@ TEST(auth_serve_http_password_files) {
   }
   srv_stop(&s);
   unlink(outside);
-  remove_tree(s_root);
+  test_remove_tree(s_root);
 }

@@ -573,9 +573,10 @@ TEST(multipart_file_upload_handler_safe_names) {
   char cwd[1024], dir[] = "/tmp/mgio-upload-XXXXXX", sub[64];
   CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
   CHECK(mkdtemp(dir) != NULL);
+  test_temp(dir);
   snprintf(sub, sizeof(sub), "%s/in", dir);
   CHECK(mkdir(sub, 0755) == 0);
-  CHECK(chdir(sub) == 0);
+  CHECK(test_chdir(sub) == 0);
   TEST_SRV(s);
   int ok = srv_start(&s) == 0;
   if (ok) mg_register_http_endpoint(s.lc, "/files", upload_endpoint);
@@ -765,7 +766,7 @@ TEST(multipart_conn_paused_handler_costs_no_busy_loop) {
   double t0 = mg_time();
   for (int i = 0; i < 5; i++) mg_mgr_poll(&s.mgr, 40);
   double took = mg_time() - t0;
-  CHECK(took >= 0.15);
+  CHECK(took >= 0.15 || test_torture()); /* where the manager's wait does not sleep */
   CHECK(ep.offers - before >= 5 && ep.offers - before <= 7);
   CHECK(ep.bytes == 0);
   test_close(fd);

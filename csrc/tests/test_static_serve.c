@@ -52,6 +52,7 @@ static int make_tree(void) {
   char path[256];
   snprintf(s_root, sizeof(s_root), "/tmp/mgio_static_XXXXXX");
   if (mkdtemp(s_root) == NULL) return 0;
+  test_temp(s_root);
   for (size_t i = 0; i < BIG_LEN; i++) big[i] = big_byte(i);
   snprintf(path, sizeof(path), "%s/d", s_root);
   if (mkdir(path, 0755) != 0) return 0;
@@ -65,7 +66,7 @@ static int make_tree(void) {
 
 static void teardown(void) {
   srv_stop(&s_srv);
-  if (s_root[0] != '\0') remove_tree(s_root);
+  if (s_root[0] != '\0') test_remove_tree(s_root);
   s_root[0] = '\0';
 }
 

@@ -653,7 +653,7 @@ static void fill_message(unsigned char *m, size_t n) {
 static size_t message_len(int i, int big) {
   if (i == 0) return 0;
   if (i == 1) return 1;
-  if (i == 2 && big) return 1 << 20;
+  if (i == 2 && big) return test_torture() ? 1 << 17 : 1 << 20; /* rerun per allocation */
   return rnd_below((size_t) 1 << rnd_below(15));
 }
 
@@ -683,37 +683,49 @@ static int round_trips(struct mg__ws_deflate *from, struct mg__ws_deflate *to, i
   return ok;
 }
 
+static void free_deflate(void *d) {
+  mg__ws_deflate_free((struct mg__ws_deflate *) d);
+}
+
+/* mg__ws_deflate_new, the state freed after the test unless test_release(free_deflate)
+ * freed it before. */
+static struct mg__ws_deflate *new_deflate(const struct mg__ws_deflate_params *p, int server) {
+  struct mg__ws_deflate *d = mg__ws_deflate_new(p, server);
+  if (d != NULL) test_defer(free_deflate, d);
+  return d;
+}
+
 /* Both directions between a server state and a client state with params p. */
 static int converse(const struct mg__ws_deflate_params *p, int count, int big) {
-  struct mg__ws_deflate *s = mg__ws_deflate_new(p, 1), *c = mg__ws_deflate_new(p, 0);
+  struct mg__ws_deflate *s = new_deflate(p, 1), *c = new_deflate(p, 0);
   int ok = s != NULL && c != NULL && round_trips(s, c, count, big) &&
            round_trips(c, s, count, big);
-  mg__ws_deflate_free(s);
-  mg__ws_deflate_free(c);
+  test_release(free_deflate, s);
+  test_release(free_deflate, c);
   return ok;
 }
 
 TEST(ws_deflate_round_trips_context_takeover_both_ways) {
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
-  CHECK(converse(&p, 1000, 1));
+  CHECK(converse(&p, test_rounds(1000), 1));
 }
 
 TEST(ws_deflate_round_trips_no_context_takeover) {
   struct mg__ws_deflate_params p = {1, 1, 15, 15};
-  CHECK(converse(&p, 1000, 1));
+  CHECK(converse(&p, test_rounds(1000), 1));
   struct mg__ws_deflate_params q = {1, 0, 12, 15};
-  CHECK(converse(&q, 1000, 1));
+  CHECK(converse(&q, test_rounds(1000), 1));
   struct mg__ws_deflate_params r = {0, 1, 15, 10};
-  CHECK(converse(&r, 1000, 1));
+  CHECK(converse(&r, test_rounds(1000), 1));
 }
 
 TEST(ws_deflate_round_trips_every_window) {
   for (unsigned char sb = 8; sb <= 15; sb++) {
     for (unsigned char cb = 8; cb <= 15; cb += 7) {
       struct mg__ws_deflate_params p = {0, 0, sb, cb};
-      CHECK(converse(&p, 60, 0));
+      CHECK(converse(&p, test_rounds(60), 0));
       struct mg__ws_deflate_params q = {1, 1, cb, sb};
-      CHECK(converse(&q, 30, 0));
+      CHECK(converse(&q, test_rounds(30), 0));
     }
   }
 }
@@ -758,12 +770,12 @@ TEST(ws_inflate_bomb_stops_at_the_limit) {
   /* deflate cannot beat about 1032:1, so 100 MiB of zeros is still ~100 KiB. */
   CHECK(bomb.len < (size_t) 200 << 10);
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
-  struct mg__ws_deflate *d = mg__ws_deflate_new(&p, 1);
+  struct mg__ws_deflate *d = new_deflate(&p, 1);
   CHECK(d != NULL);
   size_t max = (size_t) 1 << 20;
   int r = mg__ws_inflate_message(d, bomb.buf, bomb.len, max, &out);
   int dead = mg__ws_inflate_message(d, bomb.buf, bomb.len, max, &out);
-  mg__ws_deflate_free(d);
+  test_release(free_deflate, d);
   size_t out_len = out.len, out_size = out.size;
   mbuf_free(&out);
   mbuf_free(&bomb);
@@ -778,20 +790,20 @@ TEST(ws_inflate_limits_exact) {
   unsigned char msg[5000];
   fill_message(msg, sizeof(msg));
   struct mg__ws_deflate_params p = {1, 1, 15, 15};
-  struct mg__ws_deflate *s = mg__ws_deflate_new(&p, 1);
+  struct mg__ws_deflate *s = new_deflate(&p, 1);
   TEST_MBUF(z);
   TEST_MBUF(out);
   mbuf_init(&z, 0);
   mbuf_init(&out, 0);
   CHECK(s != NULL && mg__ws_deflate_message(s, msg, sizeof(msg), &z) == 0);
-  mg__ws_deflate_free(s);
+  test_release(free_deflate, s);
   static const size_t maxes[] = {0, 1, 4999, 5000, 5001, SIZE_MAX};
   for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
-    struct mg__ws_deflate *c = mg__ws_deflate_new(&p, 0);
+    struct mg__ws_deflate *c = new_deflate(&p, 0);
     CHECK(c != NULL);
     out.len = 0;
     int r = mg__ws_inflate_message(c, z.buf, z.len, maxes[i], &out);
-    mg__ws_deflate_free(c);
+    test_release(free_deflate, c);
     CHECK(r == (maxes[i] >= sizeof(msg) ? 0 : -2));
     if (r == 0) CHECK(out.len == sizeof(msg) && memcmp(out.buf, msg, sizeof(msg)) == 0);
     if (r == -2) CHECK(out.len == maxes[i] + 1);
@@ -803,10 +815,10 @@ TEST(ws_inflate_limits_exact) {
 /* Inflates `n` bytes at `data` in a fresh client state with server window `bits`. */
 static int inflate_fresh(const void *data, size_t n, int bits, struct mbuf *out) {
   struct mg__ws_deflate_params p = {0, 0, (unsigned char) bits, 15};
-  struct mg__ws_deflate *d = mg__ws_deflate_new(&p, 0);
+  struct mg__ws_deflate *d = new_deflate(&p, 0);
   if (d == NULL) return -100;
   int r = mg__ws_inflate_message(d, data, n, (size_t) 1 << 20, out);
-  mg__ws_deflate_free(d);
+  test_release(free_deflate, d);
   return r;
 }
 
@@ -839,7 +851,7 @@ TEST(ws_inflate_window_bits_enforced_across_messages) {
   unsigned char msg[300];
   for (size_t i = 0; i < sizeof(msg); i++) msg[i] = (unsigned char) rnd();
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
-  struct mg__ws_deflate *s = mg__ws_deflate_new(&p, 1);
+  struct mg__ws_deflate *s = new_deflate(&p, 1);
   TEST_MBUF(z1);
   TEST_MBUF(z2);
   TEST_MBUF(out);
@@ -849,16 +861,16 @@ TEST(ws_inflate_window_bits_enforced_across_messages) {
   CHECK(s != NULL);
   CHECK(mg__ws_deflate_message(s, msg, sizeof(msg), &z1) == 0);
   CHECK(mg__ws_deflate_message(s, msg, sizeof(msg), &z2) == 0);
-  mg__ws_deflate_free(s);
+  test_release(free_deflate, s);
   CHECK(z2.len < 20); /* one match */
   for (unsigned char bits = 8; bits <= 10; bits++) {
     struct mg__ws_deflate_params q = {0, 0, bits, 15};
-    struct mg__ws_deflate *c = mg__ws_deflate_new(&q, 0);
+    struct mg__ws_deflate *c = new_deflate(&q, 0);
     CHECK(c != NULL);
     out.len = 0;
     int r1 = mg__ws_inflate_message(c, z1.buf, z1.len, 1000, &out);
     int r2 = mg__ws_inflate_message(c, z2.buf, z2.len, 1000, &out);
-    mg__ws_deflate_free(c);
+    test_release(free_deflate, c);
     CHECK(r1 == 0);
     CHECK(r2 == (bits == 8 ? -1 : 0));
     if (r2 == 0) CHECK(out.len == 600 && memcmp(out.buf + 300, msg, 300) == 0);
@@ -873,7 +885,7 @@ TEST(ws_inflate_window_bits_enforced_across_messages) {
  * message starts a new stream that may still refer to the earlier messages. */
 TEST(ws_inflate_bfinal_blocks) {
   struct mg__ws_deflate_params p = {0, 0, 15, 15};
-  struct mg__ws_deflate *d = mg__ws_deflate_new(&p, 0);
+  struct mg__ws_deflate *d = new_deflate(&p, 0);
   TEST_MBUF(out);
   mbuf_init(&out, 0);
   CHECK(d != NULL);
@@ -910,7 +922,7 @@ TEST(ws_inflate_bfinal_blocks) {
     hist_len += sizeof(msg);
   }
   mbuf_free(&out);
-  mg__ws_deflate_free(d);
+  test_release(free_deflate, d);
 }
 
 /* Every allocation of a state's life (the state, each zlib stream, the output buffer)
@@ -928,8 +940,8 @@ TEST(ws_deflate_allocation_failures) {
     mbuf_init(&z, 0);
     mbuf_init(&back, 0);
     mgio_test_alloc_fail_from(k); /* the k-th allocation and all later ones fail */
-    struct mg__ws_deflate *s = mg__ws_deflate_new(&p, 1);
-    struct mg__ws_deflate *c = s != NULL ? mg__ws_deflate_new(&p, 0) : NULL;
+    struct mg__ws_deflate *s = new_deflate(&p, 1);
+    struct mg__ws_deflate *c = s != NULL ? new_deflate(&p, 0) : NULL;
     int rd = c != NULL ? mg__ws_deflate_message(s, msg, sizeof(msg), &z) : 1;
     int ri = rd == 0 ? mg__ws_inflate_message(c, z.buf, z.len, sizeof(msg), &back) : 1;
     int rd2 = ri == 0 ? mg__ws_deflate_message(s, msg, 100, &z) : 1;
@@ -950,8 +962,8 @@ TEST(ws_deflate_allocation_failures) {
       CHECK(back.len == sizeof(msg) && memcmp(back.buf, msg, sizeof(msg)) == 0);
       done = 1;
     }
-    mg__ws_deflate_free(s);
-    mg__ws_deflate_free(c);
+    test_release(free_deflate, s);
+    test_release(free_deflate, c);
     mbuf_free(&z);
     mbuf_free(&back);
     CHECK(mgio_test_alloc_live() == live);

@@ -284,7 +284,7 @@ TEST(af_static_files) {
   int found = strstr(out, "206 Partial") != NULL && strstr(out, "304 Not Modified") != NULL &&
               strstr(out, "404 Not Found") != NULL && strstr(out, "sub/") != NULL;
   pair_server_stop(&s);
-  remove_tree(root);
+  test_remove_tree(root);
   CHECK(found);
 }
 
