@@ -173,7 +173,8 @@ static void release_all(void) {
   }
   while (num_deferred > 0) {
     num_deferred--;
-    if (deferred[num_deferred].fn != NULL) deferred[num_deferred].fn(deferred[num_deferred].arg);
+    void (*fn)(void *) = deferred[num_deferred].fn;
+    if (fn != NULL) fn(deferred[num_deferred].arg);
   }
 }
 

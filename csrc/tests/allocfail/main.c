@@ -51,9 +51,9 @@ void mgio_allocfail_broken(const char *file, int line, const char *what) {
 }
 
 /* The library is relinked to call this instead of epoll_wait (Makefile; the torture
- * builds the epoll backend): the manager never sleeps in its wait, where the runs would otherwise spend
- * most of their time (a test's idle 1 ms polls, thousands of runs over). Waiting on the
- * clock becomes polling it, and every wait of the tests is bounded by the clock. */
+ * builds the epoll backend): the manager never sleeps in its wait, where the runs would
+ * otherwise spend most of their time (a test's idle 1 ms polls, thousands of runs over).
+ * Waiting on the clock becomes polling it; every wait of the tests is bounded by it. */
 int mgio_torture_epoll_wait(int fd, struct epoll_event *events, int max, int ms);
 
 int mgio_torture_epoll_wait(int fd, struct epoll_event *events, int max, int ms) {
@@ -149,8 +149,9 @@ static int reap(const pid_t *pids, const int *list, int n) {
   int status;
   pid_t pid = wait(&status);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == TEST_FAILED) return 1;
   for (int i = 0; i < n; i++) {
-    if (pids[i] == pid && !(WIFEXITED(status) && WEXITSTATUS(status) == TEST_FAILED)) printf("%s: crashed (see above) FAIL\n", mgio_test_name(list[i]));
+    if (pids[i] == pid) printf("%s: crashed (see above) FAIL\n", mgio_test_name(list[i]));
   }
   return 1;
 }
@@ -167,7 +168,8 @@ static int run_all(const int *list, int n, int workers) {
   for (int next = 0; next < n || running > 0;) {
     if (next < n && running < workers) {
       pids[next] = fork();
-      if (pids[next] == 0) _exit(torture(list[next]) ? TEST_FAILED : 0); /* LSan checked already */
+      /* _exit: LSan has checked already, after the test's runs */
+      if (pids[next] == 0) _exit(torture(list[next]) ? TEST_FAILED : 0);
       if (pids[next] < 0) failed++;
       running += pids[next] > 0;
       next++;
