@@ -1153,7 +1153,9 @@ void mg_printf_html_escape(struct mg_connection *nc, const char *fmt, ...)
 #define MG_EV_HTTP_PART_END 124
 #define MG_EV_HTTP_MULTIPART_REQUEST_END 125
 
-/* Makes `nc` (a listener, or a client connection) speak HTTP as described above. */
+/* Makes `nc` (a listener, or a client connection) speak HTTP as described above. When
+ * its state cannot be allocated, `nc` is marked to close (MG_F_CLOSE_IMMEDIATELY, err
+ * ENOMEM) at the next poll: it does not stay open speaking plain TCP. */
 void mg_set_protocol_http_websocket(struct mg_connection *nc);
 
 /* mgio extension: the limits `nc` applies (a listener passes them to the connections it

@@ -3,6 +3,7 @@
  * their close codes (failing fast on bad UTF-8), the closing handshake, and mgio's own
  * client against its server with and without permessage-deflate. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct ws_log {
   int requests, done, frames, controls, closes;
   unsigned char last_flags;
   size_t last_size;
+  int close_err; /* c->err at the last MG_EV_CLOSE */
 };
 
 static struct ws_log wl;
@@ -44,6 +46,7 @@ static void ws_echo(struct mg_connection *c, int ev, void *ev_data) {
       break;
     case MG_EV_CLOSE:
       wl.closes++;
+      wl.close_err = c->err;
       break;
     default:
       break;
@@ -435,6 +438,31 @@ TEST(ws_idle_ping_is_a_timer) {
   (void) closed;
   CHECK(got == 1 && (unsigned char) in[0] == 0x89 && mg_time() - t0 < 0.9);
   test_close(fd);
+  srv_stop(&s);
+}
+
+/* After the idle Ping, the Pong wait is the connection's next deadline; with no input
+ * in it, Close 1011 and the close (err ETIMEDOUT). */
+TEST(ws_unanswered_ping_closes_1011) {
+  TEST_SRV(s);
+  CHECK(start(&s) == 0);
+  struct mg_http_limits lim = mg_http_default_limits();
+  lim.ws_ping_ms = test_ms(100);
+  lim.ws_pong_ms = test_ms(200);
+  mg_http_set_limits(s.lc, &lim);
+  double wait = lim.ws_pong_ms / 1000.0;
+  int fd = ws_open(&s), closed;
+  CHECK(fd >= 0);
+  size_t got = read_frames(&s, fd, 2, &closed);
+  CHECK(got == 2 && (unsigned char) in[0] == 0x89 && in[1] == 0);
+  double t0 = mg_time(), next = mg_mgr_next_timer(&s.mgr);
+  CHECK(next > t0 && next <= t0 + wait + 0.01);
+  got = read_frames(&s, fd, sizeof(in), &closed);
+  double took = mg_time() - t0;
+  CHECK(closed && close_code(got) == 1011 && took >= wait - 0.02);
+  test_close(fd);
+  for (int i = 0; i < 100 && wl.closes < 1; i++) mg_mgr_poll(&s.mgr, 10);
+  CHECK(wl.closes == 1 && wl.close_err == ETIMEDOUT);
   srv_stop(&s);
 }
 
