@@ -346,3 +346,11 @@ class LoopThread:
             self._thread.join(10)
             assert not self._thread.is_alive(), "the loop thread did not stop"
             self.loop.close()
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytest's own, with an ini that sets pytest-asyncio's loop scope (unset, every
+    inner run warns that its default will change)."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester
