@@ -430,18 +430,21 @@ static double quiet_allowed(const struct mg__http *h) {
 double mg__ws_deadline(const struct mg__http *h) {
   const struct mg__ws *w = &h->ws;
   if (w->close_sent) return w->close_received ? 0 : w->close_deadline;
-  return quiet_allowed(h) > 0 ? w->last_input + quiet_allowed(h) : 0;
+  double quiet = quiet_allowed(h);
+  return quiet > 0 ? w->last_input + quiet : 0;
 }
 
 void mg__ws_poll(struct mg_connection *c, struct mg__http *h) {
   struct mg__ws *w = &h->ws;
   double now = c->mgr->now;
   if (c->wake_at == 0 || now < c->wake_at) return; /* nothing due (see mg__ws_deadline) */
-  if (w->close_sent && !w->close_received && now > w->close_deadline) {
-    mg__mark_closing(c, ETIMEDOUT);
-  } else if (w->close_sent || quiet_allowed(h) <= 0 || now - w->last_input < quiet_allowed(h)) {
-    /* nothing due */
-  } else if (awaiting_pong(h)) {
+  if (w->close_sent) {
+    if (!w->close_received && now > w->close_deadline) mg__mark_closing(c, ETIMEDOUT);
+    return;
+  }
+  double quiet = quiet_allowed(h);
+  if (quiet <= 0 || now - w->last_input < quiet) return; /* no Ping or Pong deadline due */
+  if (awaiting_pong(h)) {
     /* the peer (or the path to it) is gone; the Close says why to one that is not */
     fail(c, h, 1011, "keepalive ping timeout");
     if (c->err == 0) c->err = ETIMEDOUT;
